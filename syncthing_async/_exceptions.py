@@ -1,0 +1,192 @@
+"""Exceptions raised by syncthing_async.
+
+Every exception is a :class:`SyncthingError`::
+
+    SyncthingError
+    ├── SyncthingConnectionError       refused, reset, DNS, TLS, pin mismatch (wraps aiohttp/OSError)
+    │   └── SyncthingTimeoutError      also a builtin TimeoutError
+    ├── SyncthingAPIError              HTTP status >= 400: .status .method .url .body
+    │   ├── BadRequestError            400
+    │   ├── AuthenticationError        401/403: .reason tells a wrong key from GUI auth and host check
+    │   ├── NotFoundError              404
+    │   └── ServerError                5xx
+    ├── UnsupportedError               the connected Syncthing is too old or too new for the endpoint
+    ├── SyncthingDecodeError           a payload that does not fit its model
+    ├── InvalidDeviceIDError           also a ValueError; raised before any request is sent
+    ├── SyncthingClosedError           the client was used after close()
+    └── ConfigNotFoundError            local discovery found no Syncthing config.xml
+
+``asyncio.CancelledError`` is never wrapped.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import ClassVar
+
+__all__ = [
+    "AuthReason",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigNotFoundError",
+    "InvalidDeviceIDError",
+    "NotFoundError",
+    "ServerError",
+    "SyncthingAPIError",
+    "SyncthingClosedError",
+    "SyncthingConnectionError",
+    "SyncthingDecodeError",
+    "SyncthingError",
+    "SyncthingTimeoutError",
+    "UnsupportedError",
+    "error_for_status",
+]
+
+_BODY_LIMIT = 500
+
+
+class SyncthingError(Exception):
+    """Base class of every error raised by this library."""
+
+
+class SyncthingConnectionError(SyncthingError):
+    """The Syncthing API could not be reached (refused, reset, DNS, TLS or pin failure)."""
+
+
+class SyncthingTimeoutError(SyncthingConnectionError, TimeoutError):
+    """A request did not complete within its timeout."""
+
+
+class SyncthingClosedError(SyncthingError):
+    """The client was used after it was closed."""
+
+
+class ConfigNotFoundError(SyncthingError):
+    """Local discovery found no usable Syncthing ``config.xml``; ``.searched`` lists the paths."""
+
+    def __init__(self, message: str, searched: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.searched = searched
+
+
+class InvalidDeviceIDError(SyncthingError, ValueError):
+    """A device ID failed local validation (length, alphabet or check characters)."""
+
+
+class UnsupportedError(SyncthingError):
+    """The connected Syncthing does not provide this endpoint (too old or too new)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str = "",
+        version: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.endpoint = endpoint
+        self.version = version
+        self.since = since
+        self.until = until
+
+
+class SyncthingDecodeError(SyncthingError):
+    """A response did not fit its model: ``.endpoint``, ``.detail`` (with the field path), ``.excerpt``."""
+
+    def __init__(self, endpoint: str, detail: str, excerpt: str = "") -> None:
+        self.endpoint = endpoint
+        self.detail = detail
+        self.excerpt = excerpt[:200]
+        msg = f"cannot decode response of {endpoint}: {detail}"
+        if self.excerpt:
+            msg += f" (payload starts {self.excerpt!r})"
+        super().__init__(msg)
+
+
+_STATUS_ERRORS: dict[int, type[SyncthingAPIError]] = {}
+
+
+class SyncthingAPIError(SyncthingError):
+    """Syncthing answered with an HTTP error status; ``.body`` is Syncthing's own one-line message."""
+
+    statuses: ClassVar[tuple[int, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        for status in cls.statuses:
+            _STATUS_ERRORS[status] = cls
+
+    def __init__(self, status: int, method: str, url: str, body: str) -> None:
+        self.status = status
+        self.method = method
+        self.url = url
+        self.body = body.strip()[:_BODY_LIMIT]
+        text = f"{method} {url} -> HTTP {status}"
+        if self.body:
+            text += f": {self.body}"
+        super().__init__(text)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.status, self.method, self.url, self.body))
+
+
+class BadRequestError(SyncthingAPIError):
+    """HTTP 400: Syncthing rejected the request (malformed id, body or parameter)."""
+
+    statuses = (400,)
+
+
+class AuthReason(enum.StrEnum):
+    """Why Syncthing refused the credentials."""
+
+    BAD_API_KEY = "bad_api_key"
+    """``CSRF Error``: missing or wrong API key (GUI auth off)."""
+    GUI_AUTH = "gui_auth"
+    """``Forbidden``/``Not Authorized``: GUI authentication is on and the key was not accepted."""
+    HOST_CHECK = "host_check"
+    """``Host check error``: the Host header is not a loopback name."""
+    DEBUGGING_DISABLED = "debugging_disabled"
+    """``Debugging disabled``: a debug endpoint on Syncthing 1.x without ``gui.debugging``."""
+    OTHER = "other"
+
+
+class AuthenticationError(SyncthingAPIError):
+    """HTTP 401/403: Syncthing refused the credentials; ``.reason`` says which check failed."""
+
+    statuses = (401, 403)
+
+    @property
+    def reason(self) -> AuthReason:
+        """Which of Syncthing's checks refused the request."""
+        body = self.body.lower()
+        if "csrf" in body:
+            return AuthReason.BAD_API_KEY
+        if "host check" in body:
+            return AuthReason.HOST_CHECK
+        if "debugging disabled" in body:
+            return AuthReason.DEBUGGING_DISABLED
+        if "forbidden" in body or "not authorized" in body or self.status == 401:
+            return AuthReason.GUI_AUTH
+        return AuthReason.OTHER
+
+
+class NotFoundError(SyncthingAPIError):
+    """HTTP 404: unknown folder, device, file or path."""
+
+    statuses = (404,)
+
+
+class ServerError(SyncthingAPIError):
+    """HTTP 5xx: Syncthing failed to carry out the request (its message is in ``.body``)."""
+
+    statuses = (500, 501, 502, 503, 504)
+
+
+def error_for_status(status: int, method: str, url: str, body: str) -> SyncthingAPIError:
+    """Build the exception class that matches an HTTP error status."""
+    cls = _STATUS_ERRORS.get(status)
+    if cls is None:
+        cls = ServerError if status >= 500 else SyncthingAPIError
+    return cls(status, method, url, body)

@@ -1,0 +1,48 @@
+"""Base classes and helpers shared by every model."""
+
+from __future__ import annotations
+
+import enum
+import re
+from typing import Any, ClassVar
+
+import msgspec
+
+__all__ = ["SyncthingEnum", "SyncthingModel", "syncthing_rename"]
+
+_WORD = re.compile(r"_([a-z0-9])")
+
+
+def syncthing_rename(name: str) -> str:
+    """Map a snake_case attribute to Syncthing's key: ``my_id`` -> ``myID``, ``folder_id`` -> ``folderID``.
+
+    Irregular keys (``useTLS``, ``RawURL``...) are named explicitly with ``msgspec.field(name=...)``.
+    """
+    parts = name.split("_")
+    out = [parts[0]]
+    for part in parts[1:]:
+        out.append("ID" if part == "id" else part[:1].upper() + part[1:])
+    return "".join(out)
+
+
+class SyncthingModel(
+    msgspec.Struct,
+    kw_only=True,
+    rename=syncthing_rename,
+    omit_defaults=False,
+):
+    """Base of every response and request model.
+
+    Unknown keys are ignored when decoding, so newer Syncthing versions never break a model.
+    Fields that some supported versions do not send have defaults.
+    """
+
+    __doc_url__: ClassVar[str] = ""
+
+
+class SyncthingEnum(enum.StrEnum):
+    """A closed set of Syncthing strings; values this library does not know become ``UNKNOWN``."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return cls.__members__.get("UNKNOWN")
