@@ -139,8 +139,14 @@ class SessionCore:
         self._closed = False
         self._version: SyncthingVersion | None = None
         self._version_raw = ""
-        self._warned_plain = False
         self._headers: dict[str, str] = {"X-API-Key": api_key} if api_key else {}
+        if api_key and self._target.origin.scheme == "http" and not self._target.is_loopback:
+            warnings.warn(
+                f"the Syncthing API key would go over plain HTTP to {self._target.origin.host}; "
+                "use https:// with fingerprint=... to protect it",
+                RuntimeWarning,
+                stacklevel=3,
+            )
 
     # -- introspection -------------------------------------------------------------------
     @property
@@ -357,8 +363,6 @@ class SessionCore:
         query = encode_params(params)
         total = self._timeout if timeout is None else timeout
         client_timeout = aiohttp.ClientTimeout(total=total)
-        if self._api_key and not self._warned_plain and url.scheme == "http":
-            self._warn_plain_http()
         retries_left = 1 if method in _IDEMPOTENT else 0
         redirects = 0
         started = time.perf_counter()
@@ -437,16 +441,6 @@ class SessionCore:
                 f"refusing to follow a redirect to another host ({nxt.host}): the API key stays here",
             )
         return nxt
-
-    def _warn_plain_http(self) -> None:
-        self._warned_plain = True
-        if not self._target.is_loopback:
-            warnings.warn(
-                f"the Syncthing API key is sent over plain HTTP to {self._target.origin.host}; "
-                "use https:// with fingerprint=... to protect it",
-                RuntimeWarning,
-                stacklevel=4,
-            )
 
 
 class Namespace:
