@@ -1,0 +1,113 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.harness import (
+    DEFAULT_TEST_FILES,
+    DaemonPair,
+    SyncthingDaemon,
+    close_all,
+    pair,
+    wait_connected,
+    write_files,
+)
+
+# =====================================================================================
+# Real Syncthing daemons (tests/harness.py)
+#
+#   syncthing_version  "1.19.2" | "1.29.5"; session-scoped and parametrised (ids st1.19 /
+#                      st1.29), so every test that uses a daemon fixture runs on both versions.
+#                      One version only: @pytest.mark.parametrize("syncthing_version",
+#                      ["1.29.5"], indirect=True)
+#   daemon             shared per version for the whole session: READ-ONLY tests. Debugging on,
+#                      folder "default-test" holding DEFAULT_TEST_FILES, scanned and idle.
+#   fresh_daemon       a new started daemon per test (harness defaults), for destructive tests.
+#   https_daemon       a new started daemon per test with gui_tls on (use .https_url and
+#                      .ssl_context() / .cert_path).
+#   daemon_pair        DaemonPair(a, b, folder_id="shared", path_a, path_b): two new daemons,
+#                      connected, sharing folder "shared".
+#   make_daemon        factory: make_daemon(**SyncthingDaemon kwargs, start=True) for custom
+#                      daemons (GUI auth, ...), version = syncthing_version unless given.
+#
+# Every daemon is stopped (by its own PID) and its home removed at teardown, also when the
+# test fails. A missing binary makes the fixture fail (never skip): run
+# scripts/install-syncthing.sh.
+# =====================================================================================
+
+SYNCTHING_VERSIONS = ["1.19.2", "1.29.5"]
+SYNCTHING_VERSION_IDS = ["st1.19", "st1.29"]
+DEFAULT_TEST_FOLDER = "default-test"
+SHARED_FOLDER = "shared"
+
+
+@pytest.fixture(scope="session", params=SYNCTHING_VERSIONS, ids=SYNCTHING_VERSION_IDS)
+def syncthing_version(request: pytest.FixtureRequest) -> str:
+    """The Syncthing version under test."""
+    version: str = request.param
+    return version
+
+
+@pytest.fixture(scope="session")
+def daemon(syncthing_version: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SyncthingDaemon]:
+    """Session-wide daemon of ``syncthing_version`` for read-only tests."""
+    base = tmp_path_factory.mktemp(f"shared-{syncthing_version}")
+    st = SyncthingDaemon(syncthing_version, base_dir=base, gui_debugging=True)
+    try:
+        folder = st.data_dir / DEFAULT_TEST_FOLDER
+        write_files(folder, DEFAULT_TEST_FILES)
+        st.add_folder(DEFAULT_TEST_FOLDER, folder)
+        st.start()
+        st.wait_folder_idle(DEFAULT_TEST_FOLDER, local_files=len(DEFAULT_TEST_FILES))
+        yield st
+    finally:
+        st.close()
+
+
+@pytest.fixture
+def make_daemon(syncthing_version: str, tmp_path: Path) -> Iterator[Callable[..., SyncthingDaemon]]:
+    """Factory for per-test daemons; all of them are stopped and removed at teardown."""
+    created: list[SyncthingDaemon] = []
+
+    def make(*, start: bool = True, **kwargs: Any) -> SyncthingDaemon:
+        kwargs.setdefault("version", syncthing_version)
+        kwargs.setdefault("base_dir", tmp_path)
+        st = SyncthingDaemon(**kwargs)
+        created.append(st)
+        if start:
+            st.start()
+        return st
+
+    try:
+        yield make
+    finally:
+        close_all(created)
+
+
+@pytest.fixture
+def fresh_daemon(make_daemon: Callable[..., SyncthingDaemon]) -> SyncthingDaemon:
+    """A new, started daemon that the test may break."""
+    return make_daemon()
+
+
+@pytest.fixture
+def https_daemon(make_daemon: Callable[..., SyncthingDaemon]) -> SyncthingDaemon:
+    """A new, started daemon with ``gui.useTLS`` on."""
+    return make_daemon(gui_tls=True)
+
+
+@pytest.fixture
+def daemon_pair(make_daemon: Callable[..., SyncthingDaemon]) -> DaemonPair:
+    """Two new daemons, connected to each other and sharing folder "shared"."""
+    a = make_daemon(start=False, reconnect_interval_s=5)
+    b = make_daemon(start=False, reconnect_interval_s=5)
+    result = pair(a, b, SHARED_FOLDER, a.data_dir / SHARED_FOLDER, b.data_dir / SHARED_FOLDER)
+    a.start()
+    b.start()
+    wait_connected(a, b)
+    return result
