@@ -27,7 +27,7 @@ import msgspec
 from syncthing_async import SyncthingClient
 from syncthing_async.models.config import Configuration
 from syncthing_async.models.db import BrowseEntry, FolderSummary
-from syncthing_async.models.events import _CLASS_BY_TYPE
+from syncthing_async.models.events import _CLASS_BY_TYPE, Event
 from syncthing_async.models.system import SystemStatus
 
 from .event_source import FEW_TYPES, MIX
@@ -152,6 +152,7 @@ def _raw_event_union() -> msgspec.json.Decoder[Any]:
             tag_field="type",
             tag=type_name,
             rename={"global_id": "globalID"},
+            namespace={"type": type_name},
         )
         classes.append(cls)
     union = classes[0]
@@ -161,63 +162,87 @@ def _raw_event_union() -> msgspec.json.Decoder[Any]:
 
 
 class Counter:
-    """Counts events and payloads read; signals when ``target`` events were seen."""
+    """Counts events by id (so a type-filtered consumer counts what the server sent) and payloads read."""
 
-    def __init__(self, target: int) -> None:
-        self.target = target
-        self.events = 0
+    def __init__(self, warmup: int, total: int) -> None:
+        self.warmup = warmup
+        self.total = total
+        self.first: int | None = None
+        self.seen = 0
         self.payloads = 0
+        self.skipped = 0
         self.types: dict[str, str] = {}
+        self.mark_seen = 0
+        self.c0 = self.w0 = 0.0
         self.done = asyncio.Event()
 
-    def see(self, ev: Any, read: bool) -> None:
-        self.events += 1
-        if read:
-            data = ev.data
-            self.payloads += 1
-            if ev.type not in self.types:
-                self.types[ev.type] = f"{type(ev).__name__}/{type(data).__name__}"
-        if self.events >= self.target:
+    def see(self, ev: Any) -> None:
+        if self.first is None:
+            self.first = ev.id - 1
+        self.seen = ev.id - self.first
+        data = ev.data
+        self.payloads += 1
+        if ev.type not in self.types:
+            self.types[ev.type] = f"{type(ev).__name__}/{type(data).__name__}"
+        if not self.mark_seen and self.seen >= self.warmup:
+            self.mark_seen = self.seen
+            self.payloads = 0
+            self.c0, self.w0 = time.process_time(), time.perf_counter()
+        if self.seen >= self.total:
             self.done.set()
+
+    def result(self) -> dict[str, Any]:
+        cpu = time.process_time() - self.c0
+        wall = time.perf_counter() - self.w0
+        n = self.seen - self.mark_seen
+        return {
+            "events": n,
+            "payloads_read": self.payloads,
+            "cpu_per_event": cpu / n,
+            "wall": wall,
+            "events_per_s": n / wall,
+            "types": self.types,
+            "skipped": self.skipped,
+        }
 
 
 async def events_run(impl: str, p: dict[str, Any]) -> dict[str, Any]:
-    """Consume ``warmup`` then ``n`` events; CPU/wall of the ``n`` events only."""
+    """Consume ``warmup`` then ``n`` events (counted by id); CPU/wall of the ``n`` only."""
     url, n, warmup = p["url"], p["n"], p["warmup"]
-    total = warmup + n
-    marks: dict[str, float] = {}
-    counter = Counter(total)
-
-    def mark_if_warm() -> None:
-        if counter.events == warmup and "c0" not in marks:
-            marks["c0"], marks["w0"] = time.process_time(), time.perf_counter()
+    counter = Counter(warmup, warmup + n)
 
     if impl in ("ours", "ours_few"):
         few = impl == "ours_few"
         async with SyncthingClient(url, "bench-key") as client:
-            stream = client.events.stream()
+            # "few": the consumer only wants two types and says so; the rest is never decoded.
+            stream = client.events.stream(types=FEW_TYPES if few else None)
             async with stream:
                 async for ev in stream:
-                    counter.see(ev, read=(not few) or ev.type in FEW_TYPES)
-                    mark_if_warm()
-                    if counter.events >= total:
+                    if not isinstance(ev, Event):
+                        raise RuntimeError(f"unexpected marker {ev!r}")
+                    counter.see(ev)
+                    if counter.done.is_set():
                         break
     elif impl == "callbacks":
         async with SyncthingClient(url, "bench-key") as client:
             listener = client.events.listener()
 
             def callback(ev: Any) -> None:
-                counter.see(ev, read=True)
-                mark_if_warm()
+                if not isinstance(ev, Event):  # EventsSkipped: the consumer's buffer overflowed
+                    counter.skipped += ev.count
+                    return
+                counter.see(ev)
 
-            listener.subscribe(callback)
+            # A whole 1000-event batch is dispatched before the callback task runs, so the
+            # consumer buffer must hold a batch (the default of 256 drops; see README).
+            listener.subscribe(callback, buffer_size=p.get("buffer_size", 4096))
             async with listener:
                 await counter.done.wait()
     elif impl == "raw":
         decoder = _raw_event_union()
         since = 0
         async with aiohttp.ClientSession() as session:
-            while counter.events < total:
+            while not counter.done.is_set():
                 async with session.get(
                     url + "/rest/events",
                     params={"since": str(since), "timeout": "60"},
@@ -226,24 +251,14 @@ async def events_run(impl: str, p: dict[str, Any]) -> dict[str, Any]:
                     resp.raise_for_status()
                     batch = decoder.decode(await resp.read())
                 for ev in batch:
-                    counter.see(ev, read=True)
-                    mark_if_warm()
-                    if counter.events >= total:
+                    counter.see(ev)
+                    if counter.done.is_set():
                         break
                 if batch:
                     since = batch[-1].id
     else:
         raise SystemExit(f"unknown events impl {impl}")
-    cpu = time.process_time() - marks["c0"]
-    wall = time.perf_counter() - marks["w0"]
-    return {
-        "events": n,
-        "payloads_read": counter.payloads,
-        "cpu_per_event": cpu / n,
-        "wall": wall,
-        "events_per_s": n / wall,
-        "types": counter.types,
-    }
+    return counter.result()
 
 
 # ----------------------------------------------------------------------------- idle
