@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests import harness
+from syncthing_async.testing import daemon as harness
 from tests.conftest import DEFAULT_TEST_FOLDER
-from tests.harness import (
+from syncthing_async.testing.daemon import (
     DEFAULT_TEST_FILES,
     REPO_ROOT,
     DaemonPair,
@@ -175,7 +175,7 @@ def test_leftovers_are_killed_at_interpreter_exit(syncthing_version: str, tmp_pa
     code = textwrap.dedent(
         f"""
         from pathlib import Path
-        from tests.harness import SyncthingDaemon
+        from syncthing_async.testing.daemon import SyncthingDaemon
         st = SyncthingDaemon({syncthing_version!r}, base_dir=Path({str(tmp_path)!r}))
         st.start()
         print(st.pid, *st.process_pids())
