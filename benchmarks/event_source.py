@@ -112,9 +112,7 @@ async def serve(mode: str, batch: int, hold_cap: float, port: int) -> None:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port, backlog=2048)
     await site.start()
-    server = site._server
-    assert server is not None
-    bound = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    bound = runner.addresses[0][1]
     print(f"PORT {bound}", flush=True)
     # Run until stdin closes (the parent exits or closes the pipe): never outlive the benchmark.
     loop = asyncio.get_running_loop()

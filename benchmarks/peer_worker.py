@@ -68,7 +68,7 @@ def smeasure(fn: Any, n: int, repeats: int, warmup: int) -> dict[str, Any]:
 
 
 async def calls_aiosyncthing(p: dict[str, Any]) -> dict[str, Any]:
-    from aiosyncthing import Syncthing
+    from aiosyncthing import Syncthing  # type: ignore[import-not-found,unused-ignore]
 
     folder = p["folder"]
     out = {}
@@ -85,7 +85,7 @@ async def calls_aiosyncthing(p: dict[str, Any]) -> dict[str, Any]:
 
 
 def calls_python_syncthing(p: dict[str, Any]) -> dict[str, Any]:
-    from syncthing import Syncthing
+    from syncthing import Syncthing  # type: ignore[import-not-found,unused-ignore]
 
     parts = urlsplit(p["url"])
     st = Syncthing(p["api_key"], host=parts.hostname, port=parts.port)
@@ -100,7 +100,7 @@ def calls_python_syncthing(p: dict[str, Any]) -> dict[str, Any]:
 
 
 async def events_aiosyncthing(p: dict[str, Any]) -> dict[str, Any]:
-    from aiosyncthing import Syncthing
+    from aiosyncthing import Syncthing  # type: ignore[import-not-found,unused-ignore]
 
     n, warmup = p["n"], p["warmup"]
     total = n + warmup
@@ -131,7 +131,7 @@ async def events_aiosyncthing(p: dict[str, Any]) -> dict[str, Any]:
 
 
 async def idle_aiosyncthing(p: dict[str, Any]) -> dict[str, Any]:
-    from aiosyncthing import Syncthing
+    from aiosyncthing import Syncthing  # type: ignore[import-not-found,unused-ignore]
 
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))

@@ -135,6 +135,8 @@ def event_source(mode: str, batch: int = 1000) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        if proc.stdout:
+            proc.stdout.close()
 
 
 # ----------------------------------------------------------------------------- Syncthing

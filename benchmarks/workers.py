@@ -195,6 +195,9 @@ class Counter:
         cpu = time.process_time() - self.c0
         wall = time.perf_counter() - self.w0
         n = self.seen - self.mark_seen
+        if self.skipped:
+            # Events were dropped before the consumer saw them: count what it was given.
+            n = self.payloads
         return {
             "events": n,
             "payloads_read": self.payloads,
