@@ -23,7 +23,7 @@ import anyio
 
 from ._deviceid import DeviceID, to_device_id_str
 from ._exceptions import SyncthingTimeoutError
-from .events import EventCursor, EventStream
+from .events import Backoff, ConnectionState, EventCursor, EventStream
 from .events._stream import TypesArg
 from .models.db import Completion, FolderState
 from .models.events import EventsSkipped, StreamReset
@@ -112,7 +112,12 @@ class SyncProgress:
 
 
 async def open_established_stream(
-    client: SyncthingClient, types: TypesArg = None, *, poll_timeout: int = 60
+    client: SyncthingClient,
+    types: TypesArg = None,
+    *,
+    poll_timeout: int = 60,
+    backoff: Backoff | None = None,
+    on_state: Callable[[ConnectionState], None] | None = None,
 ) -> EventStream:
     """An event stream that yields every event Syncthing logs after this call returns.
 
@@ -128,7 +133,9 @@ async def open_established_stream(
         filter="default",
         last_id=max((e.id for e in head), default=0),
     )
-    return client.events.stream(types, since=cursor, poll_timeout=poll_timeout)
+    return client.events.stream(
+        types, since=cursor, poll_timeout=poll_timeout, backoff=backoff, on_state=on_state
+    )
 
 
 async def _within(timeout: float | None, what: str, fn: Callable[[], Awaitable[T]]) -> T:
