@@ -26,6 +26,10 @@ from ._generated.namespaces import (
 from ._versioning import SyncthingVersion
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ._deviceid import DeviceID
+    from ._helpers import ProgressCallback, SyncProgress
     from .events import EventsAPI
 
 __all__ = ["SyncthingClient"]
@@ -135,6 +139,34 @@ class SyncthingClient:
         except SyncthingAPIError:
             return False
         return isinstance(pong, dict) and pong.get("ping") == "pong"
+
+    # -- waiting helpers (race-free: subscribe, read state, then act) ----------------------
+    async def wait_for_idle(self, folder: str, *, timeout: float | None = None) -> None:
+        """Return once ``folder`` is idle; ``SyncthingTimeoutError`` after ``timeout`` s."""
+        from ._helpers import wait_for_idle
+
+        await wait_for_idle(self, folder, timeout=timeout)
+
+    async def wait_for_sync(
+        self,
+        folder: str,
+        device: DeviceID | str | None = None,
+        *,
+        timeout: float | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> SyncProgress:
+        """Return once ``folder`` is in sync locally (or on ``device``); ``progress`` sees each change."""
+        from ._helpers import wait_for_sync
+
+        return await wait_for_sync(self, folder, device, timeout=timeout, progress=progress)
+
+    async def scan_and_wait(
+        self, folder: str, sub: Sequence[str] | str | None = None, *, timeout: float | None = None
+    ) -> None:
+        """Rescan ``folder`` (or ``sub`` paths) and return once it is idle again."""
+        from ._helpers import scan_and_wait
+
+        await scan_and_wait(self, folder, sub, timeout=timeout)
 
     # -- namespaces ----------------------------------------------------------------------
     @cached_property
