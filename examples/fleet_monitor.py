@@ -151,15 +151,16 @@ async def main(argv: list[str] | None = None) -> int:
     if not instances:
         parser.error("no instances: give --config and/or --instance")
 
-    async with aiohttp.ClientSession() as session:  # one connection pool for the whole fleet
+    # One connection pool for the whole fleet; one watcher task per instance.
+    async with aiohttp.ClientSession() as session, anyio.create_task_group() as tg:
+        for inst in instances:
+            tg.start_soon(watch, inst, session, args.retry, args.quiet, name=f"watch-{inst.name}")
         with anyio.move_on_after(args.duration):
-            async with anyio.create_task_group() as tg:
-                for inst in instances:
-                    tg.start_soon(watch, inst, session, args.retry, args.quiet, name=f"watch-{inst.name}")
-                while True:
-                    await anyio.sleep(args.interval)
-                    print(summary_table(instances), flush=True)
-        print(summary_table(instances), flush=True)
+            while True:
+                await anyio.sleep(args.interval)
+                print(summary_table(instances), flush=True)
+        print(summary_table(instances), flush=True)  # the last picture, still live
+        tg.cancel_scope.cancel()
     return 0
 
 
