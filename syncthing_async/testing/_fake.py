@@ -521,14 +521,17 @@ class FakeSyncthing:
             if self.pretty:
                 body = msgspec.json.format(body, indent=2)
             body += b"\n"
-        if self._reset_next:
-            self._reset_next -= 1
-            await resp.write(body[: max(1, len(body) // 2)])
-            if request.transport is not None:
-                request.transport.close()
-            return resp
-        await resp.write(body)
-        await resp.write_eof()
+        try:
+            if self._reset_next:
+                self._reset_next -= 1
+                await resp.write(body[: max(1, len(body) // 2)])
+                if request.transport is not None:
+                    request.transport.close()
+                return resp
+            await resp.write(body)
+            await resp.write_eof()
+        except ConnectionResetError:
+            pass  # the client went away during the wait (Syncthing does not notice either)
         return resp
 
     def _status(self) -> dict[str, Any]:

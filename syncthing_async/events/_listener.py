@@ -1,0 +1,531 @@
+"""EventListener: one owned task polls Syncthing and feeds callbacks and bounded per-consumer queues.
+
+* At most one long poll per server subscription (``default``; ``disk`` only if a consumer asks
+  for LocalChangeDetected/RemoteChangeDetected), shared by every consumer.
+* Every consumer (callback or iterator) has its own bounded anyio memory object stream.
+  **Overflow policy**: when a consumer's buffer is full, new items for that consumer are
+  dropped and counted; once it has room again it receives one
+  ``EventsSkipped(reason=SkipReason.OVERFLOW)`` saying how many and which ids it missed,
+  before anything newer. Other consumers and the poll are never slowed down.
+* Callbacks may be sync or async; async ones are awaited in order by that consumer's own
+  dispatcher. A callback that raises is logged and the next item is delivered as usual.
+* Connection state is observable; ``AuthenticationError`` latches ``AUTH_FAILED`` and polling
+  waits until :meth:`EventListener.reconnect` (e.g. after ``client.set_api_key``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import inspect
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+from types import TracebackType
+from typing import TYPE_CHECKING, Self
+
+import anyio
+from anyio.abc import TaskGroup
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from .._exceptions import AuthenticationError, SyncthingClosedError, SyncthingError
+from ..models.events import (
+    DEFAULT_EVENT_TYPES,
+    DISK_EVENT_TYPES,
+    EventsSkipped,
+    SkipReason,
+    StreamItem,
+    StreamReset,
+    checked_event,
+)
+from ._backoff import Backoff
+from ._cursor import EventCursor, StreamFilter
+from ._state import ConnectionState
+from ._stream import EventStream, TypesArg, normalize_types
+
+if TYPE_CHECKING:
+    from .._core import SessionCore
+
+__all__ = ["EventCallback", "EventListener", "EventSubscription", "StateCallback"]
+
+_LOG = logging.getLogger("syncthing_async.events")
+
+EventCallback = Callable[[StreamItem], Awaitable[None] | None]
+"""A consumer callback: gets each event (and marker); may be a plain function or a coroutine function."""
+StateCallback = Callable[[ConnectionState], None]
+"""Called with the listener's new connection state (duplicates are not reported)."""
+
+
+class _Skip:
+    """Accumulates the items one consumer lost while its buffer was full."""
+
+    __slots__ = ("count", "filter", "first_id", "last_id")
+
+    def __init__(self, filt: str, first_id: int) -> None:
+        self.filter = filt
+        self.count = 0
+        self.first_id = first_id
+        self.last_id = first_id
+
+    def marker(self) -> EventsSkipped:
+        return EventsSkipped(
+            count=self.count,
+            first_id=self.first_id,
+            last_id=self.last_id,
+            reason=SkipReason.OVERFLOW,
+            filter=self.filter,
+        )
+
+
+def _as_item(entry: _Skip | StreamReset) -> StreamItem:
+    return entry.marker() if isinstance(entry, _Skip) else entry
+
+
+class _Consumer:
+    """One subscriber: its type filter, bounded stream and overflow bookkeeping."""
+
+    def __init__(
+        self,
+        types: frozenset[str] | None,
+        buffer_size: int,
+        callback: EventCallback | None,
+        markers: bool,
+    ) -> None:
+        self.types = types
+        filters: set[StreamFilter] = set()
+        if types is None or types & DEFAULT_EVENT_TYPES:
+            filters.add("default")
+        if types is not None and types & DISK_EVENT_TYPES:
+            filters.add("disk")
+        self.filters = frozenset(filters)
+        self.buffer_size = buffer_size
+        self.callback = callback
+        self.markers = markers
+        self.active = True
+        self.dropped = 0
+        self.backlog: deque[_Skip | StreamReset] = deque()
+        self.send: MemoryObjectSendStream[StreamItem] | None = None
+        self.receive: MemoryObjectReceiveStream[StreamItem] | None = None
+        self._warned = False
+        self.open()
+
+    def open(self) -> None:
+        if self.send is None:
+            self.send, self.receive = anyio.create_memory_object_stream[StreamItem](self.buffer_size)
+            self.backlog.clear()
+
+    def close(self) -> None:
+        send, receive = self.send, self.receive
+        self.send = self.receive = None
+        if send is not None:
+            send.close()
+        if receive is not None:
+            receive.close()
+
+    def wants(self, type_name: str) -> bool:
+        types = self.types
+        return types is None or type_name in types
+
+    def offer(self, item: StreamItem, filt: str) -> None:
+        """Deliver without waiting; on a full buffer apply the overflow policy."""
+        send = self.send
+        if send is None or not self.active:
+            return
+        backlog = self.backlog
+        try:
+            while backlog:
+                send.send_nowait(_as_item(backlog[0]))
+                backlog.popleft()
+            send.send_nowait(item)
+        except anyio.WouldBlock:
+            self._drop(item, filt)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+            self.active = False
+
+    def _drop(self, item: StreamItem, filt: str) -> None:
+        if not self._warned:
+            self._warned = True
+            _LOG.warning(
+                "an event consumer is too slow: its buffer of %d is full, dropping events for it",
+                self.buffer_size,
+            )
+        if isinstance(item, StreamReset):
+            self.backlog.append(item)
+            return
+        if isinstance(item, EventsSkipped):
+            count, first, last = item.count, item.first_id, item.last_id
+        else:
+            count, first, last = 1, item.id, item.id
+            self.dropped += 1
+        tail = self.backlog[-1] if self.backlog else None
+        if not isinstance(tail, _Skip) or tail.filter != filt:
+            tail = _Skip(filt, first)
+            self.backlog.append(tail)
+        tail.count += count
+        tail.last_id = last
+
+    async def get(self) -> StreamItem:
+        """Next item; raises anyio.EndOfStream / ClosedResourceError when the stream ended."""
+        receive = self.receive
+        if receive is None:
+            raise anyio.EndOfStream
+        if self.backlog and receive.statistics().current_buffer_used == 0:
+            return _as_item(self.backlog.popleft())
+        return await receive.receive()
+
+
+class EventSubscription:
+    """An iterator consumer of an :class:`EventListener` (``listener.iterate(...)``).
+
+    ``async for item in sub`` yields events and markers; it ends when the listener stops or
+    :meth:`close` is called. Use it as an async context manager to unsubscribe on exit.
+    """
+
+    def __init__(self, listener: EventListener, consumer: _Consumer) -> None:
+        self._listener = listener
+        self._consumer = consumer
+
+    @property
+    def dropped(self) -> int:
+        """Events dropped for this consumer because its buffer was full."""
+        return self._consumer.dropped
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> StreamItem:
+        if not self._consumer.active:
+            raise StopAsyncIteration
+        try:
+            return await self._consumer.get()
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            self.close()
+            raise StopAsyncIteration from None
+
+    def close(self) -> None:
+        """Unsubscribe; iteration ends. Idempotent."""
+        self._listener._remove(self._consumer)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class EventListener:
+    """Feeds Syncthing events to callbacks and iterators from one owned background task.
+
+    ``async with client.events.listener() as listener:`` (or ``await listener.start()`` /
+    ``await listener.stop()``). :meth:`subscribe` returns an unsubscribe callable.
+    """
+
+    def __init__(
+        self,
+        core: SessionCore,
+        *,
+        since: EventCursor | Iterable[EventCursor] | None = None,
+        poll_timeout: int = 60,
+        read_margin: float = 10.0,
+        backoff: Backoff | None = None,
+        buffer_size: int = 256,
+    ) -> None:
+        if buffer_size < 1:
+            raise ValueError("buffer_size must be >= 1")
+        self._core = core
+        cursors = [since] if isinstance(since, EventCursor) else list(since or ())
+        self._cursors: dict[StreamFilter, EventCursor] = {c.filter: c for c in cursors}
+        self.poll_timeout = poll_timeout
+        self.read_margin = read_margin
+        self.backoff = backoff or Backoff()
+        self.buffer_size = buffer_size
+        self._consumers: list[_Consumer] = []
+        self._streams: dict[StreamFilter, EventStream] = {}
+        self._polling: set[StreamFilter] = set()
+        self._filter_states: dict[StreamFilter, ConnectionState] = {}
+        self._state = ConnectionState.DISCONNECTED
+        self._state_callbacks: list[StateCallback] = []
+        self._wake = anyio.Event()
+        self._tg: TaskGroup | None = None
+        self._scope: anyio.CancelScope | None = None
+        self._stopped: anyio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        # The stream must not be validated twice: the listener checks payloads once per event.
+        self._stream_backoff = dataclasses.replace(self.backoff, sleep=self._interruptible_sleep)
+
+    # -- consumers -----------------------------------------------------------------------
+    def subscribe(
+        self,
+        callback: EventCallback,
+        types: TypesArg = None,
+        *,
+        buffer_size: int | None = None,
+        markers: bool = True,
+    ) -> Callable[[], None]:
+        """Call ``callback(item)`` for each event of ``types`` (None: every default-stream type).
+
+        Disk types (LocalChangeDetected, RemoteChangeDetected) must be named to be received.
+        Markers (EventsSkipped, StreamReset) are delivered too unless ``markers=False``.
+        Returns a callable that unsubscribes (idempotent).
+        """
+        consumer = _Consumer(normalize_types(types), buffer_size or self.buffer_size, callback, markers)
+        self._add(consumer)
+
+        def unsubscribe() -> None:
+            self._remove(consumer)
+
+        return unsubscribe
+
+    def iterate(self, types: TypesArg = None, *, buffer_size: int | None = None) -> EventSubscription:
+        """An async iterator of events of ``types`` (and markers), fed by this listener."""
+        consumer = _Consumer(normalize_types(types), buffer_size or self.buffer_size, None, True)
+        self._add(consumer)
+        return EventSubscription(self, consumer)
+
+    def on_state(self, callback: StateCallback) -> Callable[[], None]:
+        """Call ``callback(state)`` on every connection-state change; returns an unsubscribe callable."""
+        self._state_callbacks.append(callback)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._state_callbacks.remove(callback)
+
+        return unsubscribe
+
+    def _add(self, consumer: _Consumer) -> None:
+        self._consumers.append(consumer)
+        tg = self._tg
+        if tg is not None:
+            if consumer.callback is not None:
+                tg.start_soon(self._run_callback, consumer)
+            for filt in consumer.filters:
+                self._ensure_polling(filt)
+
+    def _remove(self, consumer: _Consumer) -> None:
+        consumer.active = False
+        with contextlib.suppress(ValueError):
+            self._consumers.remove(consumer)
+        consumer.close()  # a dispatcher waiting for this consumer ends; a running callback finishes
+
+    # -- state ---------------------------------------------------------------------------
+    @property
+    def state(self) -> ConnectionState:
+        """Combined connection state of the listener's polls."""
+        return self._state
+
+    @property
+    def running(self) -> bool:
+        """True between start and stop."""
+        return self._scope is not None
+
+    @property
+    def cursors(self) -> dict[StreamFilter, EventCursor]:
+        """Current cursor per server subscription, to save and pass back as ``since=``."""
+        out = dict(self._cursors)
+        for filt, stream in self._streams.items():
+            cursor = stream.cursor
+            if cursor is not None:
+                out[filt] = cursor
+        return out
+
+    def _filter_state(self, filt: StreamFilter, state: ConnectionState) -> None:
+        self._filter_states[filt] = state
+        states = set(self._filter_states.values())
+        if ConnectionState.AUTH_FAILED in states:
+            combined = ConnectionState.AUTH_FAILED
+        elif states == {ConnectionState.CONNECTED}:
+            combined = ConnectionState.CONNECTED
+        elif ConnectionState.RECONNECTING in states:
+            combined = ConnectionState.RECONNECTING
+        else:
+            combined = ConnectionState.DISCONNECTED
+        self._set_state(combined)
+
+    def _set_state(self, state: ConnectionState) -> None:
+        if state is self._state:
+            return
+        self._state = state
+        _LOG.debug("event listener state: %s", state)
+        for callback in list(self._state_callbacks):
+            try:
+                callback(state)
+            except Exception:
+                _LOG.exception("event listener state callback failed")
+
+    def reconnect(self) -> None:
+        """Retry now: leaves AUTH_FAILED (after fixing the key) and cuts a backoff wait short."""
+        wake, self._wake = self._wake, anyio.Event()
+        wake.set()
+
+    async def _interruptible_sleep(self, delay: float) -> None:
+        wake = self._wake
+        sleep = self.backoff.sleep
+        async with anyio.create_task_group() as tg:
+
+            async def sleeper() -> None:
+                await sleep(delay)
+                tg.cancel_scope.cancel()
+
+            async def waker() -> None:
+                await wake.wait()
+                tg.cancel_scope.cancel()
+
+            tg.start_soon(sleeper)
+            tg.start_soon(waker)
+
+    # -- lifecycle -----------------------------------------------------------------------
+    async def start(self) -> None:
+        """Start the owned background task (no-op if running)."""
+        if self._task is not None and not self._task.done():
+            return
+        if self._scope is not None:
+            raise RuntimeError("the listener is already running via run()")
+        self._task = asyncio.get_running_loop().create_task(self.run(), name="syncthing-events-listener")
+        await asyncio.sleep(0)  # let it enter its task group
+
+    async def stop(self) -> None:
+        """Stop polling and dispatching; cancels the task and waits for it. Idempotent."""
+        scope, stopped = self._scope, self._stopped
+        if scope is not None:
+            scope.cancel()
+        task, self._task = self._task, None
+        if task is not None:
+            await asyncio.wait({task})
+            if not task.cancelled() and task.exception() is not None:
+                _LOG.error("event listener task failed", exc_info=task.exception())
+        elif stopped is not None:
+            await stopped.wait()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def run(self) -> None:
+        """Poll and dispatch in the calling task until :meth:`stop` (or cancellation)."""
+        if self._scope is not None:
+            raise RuntimeError("the listener is already running")
+        self._stopped = stopped = anyio.Event()
+        try:
+            with anyio.CancelScope() as scope:
+                self._scope = scope
+                async with anyio.create_task_group() as tg:
+                    self._tg = tg
+                    for consumer in list(self._consumers):
+                        consumer.open()
+                        if consumer.callback is not None:
+                            tg.start_soon(self._run_callback, consumer)
+                        for filt in consumer.filters:
+                            self._ensure_polling(filt)
+                    await anyio.sleep_forever()
+        finally:
+            self._tg = None
+            self._scope = None
+            self._polling.clear()
+            for consumer in list(self._consumers):
+                if consumer.callback is None:  # iterators end; callbacks resume on the next start
+                    self._remove(consumer)
+                else:
+                    consumer.close()
+            self._filter_states.clear()
+            self._set_state(ConnectionState.DISCONNECTED)
+            stopped.set()
+
+    def _ensure_polling(self, filt: StreamFilter) -> None:
+        tg = self._tg
+        if tg is None or filt in self._polling:
+            return
+        self._polling.add(filt)
+        tg.start_soon(self._poll, filt, name=f"syncthing-events-{filt}")
+
+    def _stream(self, filt: StreamFilter) -> EventStream:
+        stream = self._streams.get(filt)
+        if stream is None:
+            stream = EventStream(
+                self._core,
+                disk=filt == "disk",
+                since=self._cursors.get(filt),
+                poll_timeout=self.poll_timeout,
+                read_margin=self.read_margin,
+                backoff=self._stream_backoff,
+                validate=False,
+                on_state=lambda state: self._filter_state(filt, state),
+            )
+            self._streams[filt] = stream
+        return stream
+
+    async def _poll(self, filt: StreamFilter) -> None:
+        stream = self._stream(filt)
+        self._filter_state(filt, stream.state)
+        attempt = 0
+        while True:
+            try:
+                async for item in stream:
+                    self._dispatch(filt, item)
+                    attempt = 0
+                return
+            except AuthenticationError as err:
+                _LOG.warning(
+                    "Syncthing refused the API key (%s); events paused until reconnect()", err.reason.value
+                )
+                self._filter_state(filt, ConnectionState.AUTH_FAILED)
+                await self._wake.wait()
+                self._filter_state(filt, ConnectionState.RECONNECTING)
+            except SyncthingClosedError:
+                _LOG.info("the Syncthing client was closed; event polling stops")
+                self._filter_state(filt, ConnectionState.DISCONNECTED)
+                return
+            except SyncthingError as err:
+                _LOG.error("event stream %s failed: %s", filt, err)
+                self._filter_state(filt, ConnectionState.RECONNECTING)
+                await self._stream_backoff.sleep(self.backoff.delay(attempt))
+                attempt += 1
+
+    def _dispatch(self, filt: StreamFilter, item: StreamItem) -> None:
+        cls = item.__class__
+        if cls is EventsSkipped or cls is StreamReset:
+            for consumer in self._consumers:
+                if consumer.markers and filt in consumer.filters:
+                    consumer.offer(item, filt)
+            return
+        type_name = item.type
+        targets = [c for c in self._consumers if filt in c.filters and c.wants(type_name)]
+        if not targets:
+            return
+        event = checked_event(item)  # type: ignore[arg-type]
+        for consumer in targets:
+            consumer.offer(event, filt)
+
+    async def _run_callback(self, consumer: _Consumer) -> None:
+        callback = consumer.callback
+        if callback is None:
+            return
+        while consumer.active:
+            try:
+                item = await consumer.get()
+            except (anyio.EndOfStream, anyio.ClosedResourceError):
+                return
+            if not consumer.active:
+                return
+            try:
+                result = callback(item)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                _LOG.exception("event callback %r failed on %s", callback, getattr(item, "type", item))
+
+    def __repr__(self) -> str:
+        return f"<EventListener state={self._state} consumers={len(self._consumers)} running={self.running}>"

@@ -1,0 +1,473 @@
+"""EventStream: a pull-based async iterator over Syncthing's long-polled event endpoint.
+
+One stream follows one server subscription (``/rest/events`` with the default mask, or
+``/rest/events/disk``) and filters event types on the client, so any number of streams and
+type sets only ever use those two server subscriptions (REFERENCE.md §4.1).
+
+What it guarantees:
+
+* every request sends ``timeout=`` and uses an HTTP timeout of ``poll_timeout + read_margin``;
+  ``since`` is never negative and id-0 padding is ignored; no event id is yielded twice;
+* an id gap yields :class:`EventsSkipped` before the next event;
+* a Syncthing restart (new ``startTime``, ids going backwards, ``[]`` while the newest id is
+  below ``since``) yields :class:`StreamReset`, then the new process's events from its first;
+* connection errors, timeouts, 5xx and malformed replies are retried with jittered
+  exponential backoff; :class:`AuthenticationError` and other 4xx are raised (iteration may
+  be resumed afterwards, e.g. after ``client.set_api_key()``);
+* cancellation and :meth:`EventStream.aclose` end an in-flight poll at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Collection
+from datetime import datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final, Self
+
+import anyio
+import msgspec
+
+from .._exceptions import (
+    AuthenticationError,
+    ServerError,
+    SyncthingConnectionError,
+    SyncthingDecodeError,
+)
+from ..models._base import SyncthingModel
+from ..models.events import (
+    DEFAULT_EVENT_TYPES,
+    DISK_EVENT_TYPES,
+    EVENT_TYPES,
+    Event,
+    EventsSkipped,
+    ResetReason,
+    SkipReason,
+    StreamItem,
+    StreamReset,
+    UnknownEvent,
+    decode_events,
+)
+from ._backoff import Backoff
+from ._cursor import EventCursor, StreamFilter
+from ._state import ConnectionState
+
+if TYPE_CHECKING:
+    from .._core import SessionCore
+
+__all__ = ["EventStream", "TypesArg", "normalize_types"]
+
+_LOG = logging.getLogger("syncthing_async.events")
+
+RETRYABLE: Final = (SyncthingConnectionError, ServerError, SyncthingDecodeError)
+"""Failures the stream retries with backoff (timeouts are connection errors)."""
+_WARN_EVERY: Final = 10
+_ESTABLISHED_AFTER: Final = 0.5
+
+TypesArg = str | type[Event[Any]] | Collection[str | type[Event[Any]]] | None
+"""Event types: a name, an event class, or a collection of them; None means every type."""
+
+
+class _Status(SyncthingModel, kw_only=True):
+    my_id: str
+    start_time: datetime
+    uptime: int = 0
+
+
+_STATUS_DECODER: Final = msgspec.json.Decoder(_Status)
+
+
+def normalize_types(types: TypesArg) -> frozenset[str] | None:
+    """Turn a ``types`` argument into a set of Syncthing type names (None = all).
+
+    Raises ValueError for names this library does not know (typos would otherwise silently
+    filter out everything); newer types arrive as UnknownEvent with ``types=None``.
+    """
+    if types is None:
+        return None
+    items: Collection[str | type[Event[Any]]] = [types] if isinstance(types, (str, type)) else types
+    names: set[str] = set()
+    for item in items:
+        if isinstance(item, str):
+            name = item
+        else:
+            name = getattr(item, "_type_name", "")
+            if not name:
+                raise ValueError(f"{item!r} is not a typed event class")
+        if name not in EVENT_TYPES:
+            raise ValueError(f"unknown Syncthing event type {name!r}")
+        names.add(name)
+    return frozenset(names)
+
+
+class EventStream:
+    """Async iterator (and async context manager) of events and markers from one subscription.
+
+    Create it with ``client.events.stream(...)``; it does no I/O until iterated.
+    """
+
+    def __init__(
+        self,
+        core: SessionCore,
+        types: TypesArg = None,
+        *,
+        disk: bool = False,
+        since: int | EventCursor | None = None,
+        poll_timeout: int = 60,
+        read_margin: float = 10.0,
+        backoff: Backoff | None = None,
+        max_retries: int | None = None,
+        validate: bool = True,
+        identity_check_after: float = 1.0,
+        on_state: Callable[[ConnectionState], None] | None = None,
+    ) -> None:
+        if not isinstance(poll_timeout, int) or isinstance(poll_timeout, bool) or poll_timeout < 1:
+            # Syncthing parses timeout= with Atoi: "0.5" would silently mean 60 s.
+            raise ValueError("poll_timeout must be a whole number of seconds >= 1")
+        if read_margin <= 0:
+            raise ValueError("read_margin must be > 0")
+        filt: StreamFilter = "disk" if disk else "default"
+        names = normalize_types(types)
+        if names is not None:
+            allowed = DISK_EVENT_TYPES if disk else DEFAULT_EVENT_TYPES
+            wrong = sorted(names - allowed)
+            if wrong:
+                hint = "" if disk else " (pass disk=True for LocalChangeDetected/RemoteChangeDetected)"
+                raise ValueError(f"{', '.join(wrong)} not in the {filt} event stream{hint}")
+        if isinstance(since, EventCursor):
+            if since.filter != filt:
+                raise ValueError(f"cursor is for the {since.filter} stream, not {filt}")
+            if since.last_id < 0:
+                raise ValueError("cursor last_id must be >= 0")
+        elif since is not None and (isinstance(since, bool) or since < 0):
+            raise ValueError("since must be None, an EventCursor or an event id >= 0")
+        self._core = core
+        self._types = names
+        self._filter: StreamFilter = filt
+        self._path = "/rest/events/disk" if disk else "/rest/events"
+        self._since_arg = since
+        self.poll_timeout = poll_timeout
+        self.read_margin = read_margin
+        self.backoff = backoff or Backoff()
+        self.max_retries = max_retries
+        self.validate = validate
+        self.identity_check_after = identity_check_after
+        self._on_state = on_state
+
+        self._pending: deque[StreamItem] = deque()
+        self._identity: tuple[str, datetime] | None = None
+        self._fetched: int | None = None  # last id fetched from the server (poll's since)
+        self._pos = 0  # last id handed to the consumer
+        self._pos_identity: tuple[str, datetime] | None = None
+        self._last_gid = 0
+        self._need_verify = True
+        self._gap_reason = SkipReason.GAP
+        self._last_poll_end = 0.0
+        self._attempt = 0
+        self._state = ConnectionState.DISCONNECTED
+        self._closed = False
+        self._scope: anyio.CancelScope | None = None
+        self._params: dict[str, object] = {}
+
+    # -- public state --------------------------------------------------------------------
+    @property
+    def filter(self) -> StreamFilter:
+        """The server subscription: ``default`` or ``disk``."""
+        return self._filter
+
+    @property
+    def types(self) -> frozenset[str] | None:
+        """The event types yielded (None: all of the subscription's)."""
+        return self._types
+
+    @property
+    def state(self) -> ConnectionState:
+        """Connection state (see :class:`ConnectionState`)."""
+        return self._state
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`aclose` was called."""
+        return self._closed
+
+    @property
+    def last_id(self) -> int:
+        """The id of the last event handed out (0 before the first)."""
+        return self._pos
+
+    @property
+    def cursor(self) -> EventCursor | None:
+        """Where the stream stands, to save and resume from; None before Syncthing was reached."""
+        ident = self._pos_identity
+        if ident is None:
+            since = self._since_arg
+            return since if isinstance(since, EventCursor) else None
+        return EventCursor(device_id=ident[0], start_time=ident[1], filter=self._filter, last_id=self._pos)
+
+    # -- iteration -----------------------------------------------------------------------
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> StreamItem:
+        pending = self._pending
+        if not pending:
+            await self._fill()
+            if not pending:
+                raise StopAsyncIteration
+        item = pending.popleft()
+        cls = item.__class__
+        if cls is EventsSkipped:
+            self._pos = item.last_id  # type: ignore[union-attr]
+        elif cls is StreamReset:
+            self._pos = 0
+            self._pos_identity = self._identity
+        else:
+            self._pos = item.id  # type: ignore[union-attr]
+        return item
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop the stream; an in-flight poll (in any task) ends at once. Idempotent."""
+        self._closed = True
+        scope = self._scope
+        if scope is not None:
+            scope.cancel()
+        self._set_state(ConnectionState.DISCONNECTED)
+
+    # -- internals -----------------------------------------------------------------------
+    def _set_state(self, state: ConnectionState) -> None:
+        if state is self._state:
+            return
+        self._state = state
+        callback = self._on_state
+        if callback is not None:
+            try:
+                callback(state)
+            except Exception:
+                _LOG.exception("event stream state callback failed")
+
+    async def _fill(self) -> None:
+        """Fetch until something can be yielded, retrying transient failures; no-op when closed."""
+        if self._closed:
+            return
+        if self._fetched is not None and self._pos_identity is self._identity:
+            self._pos = self._fetched  # everything fetched was handed out or filtered out
+        with anyio.CancelScope() as scope:
+            self._scope = scope
+            try:
+                while not self._pending and not self._closed:
+                    try:
+                        await self._round()
+                    except AuthenticationError:
+                        self._need_verify = True
+                        self._set_state(ConnectionState.AUTH_FAILED)
+                        raise
+                    except RETRYABLE as err:
+                        await self._retry_wait(err)
+                    except Exception:
+                        self._need_verify = True
+                        self._set_state(ConnectionState.DISCONNECTED)
+                        raise
+                    else:
+                        if self._attempt:
+                            _LOG.info(
+                                "event stream %s reconnected after %d failures", self._path, self._attempt
+                            )
+                        self._attempt = 0
+            finally:
+                self._scope = None
+
+    async def _retry_wait(self, err: Exception) -> None:
+        self._need_verify = True
+        attempt = self._attempt
+        self._attempt += 1
+        if self._state is ConnectionState.CONNECTED:
+            self._set_state(ConnectionState.DISCONNECTED)
+        if self.max_retries is not None and attempt >= self.max_retries:
+            self._set_state(ConnectionState.DISCONNECTED)
+            raise err
+        delay = self.backoff.delay(attempt)
+        level = logging.WARNING if attempt % _WARN_EVERY == 0 else logging.DEBUG
+        _LOG.log(
+            level,
+            "event stream %s failed (attempt %d), retrying in %.2f s: %s",
+            self._path,
+            attempt + 1,
+            delay,
+            err,
+        )
+        self._set_state(ConnectionState.RECONNECTING)
+        await self.backoff.sleep(delay)
+
+    async def _round(self) -> None:
+        """One step: check identity if needed, prime, poll once and queue what came."""
+        if self._need_verify or time.monotonic() - self._last_poll_end > self.identity_check_after:
+            await self._verify()
+            if self._pending:
+                return
+        if self._fetched is None:
+            self._fetched = await self._head()
+            self._pos = self._fetched
+        since = self._fetched
+        params = self._params
+        params["since"] = since
+        params["timeout"] = self.poll_timeout
+        # CONNECTED once a poll has been open for a moment (Syncthing holds it) or has answered;
+        # a poll that keeps failing at once never reports CONNECTED, so the state cannot flap.
+        established = asyncio.get_running_loop().call_later(
+            _ESTABLISHED_AFTER, self._set_state, ConnectionState.CONNECTED
+        )
+        try:
+            raw = await self._core.request(
+                "GET", self._path, params=params, expect="bytes", timeout=self.poll_timeout + self.read_margin
+            )
+        finally:
+            established.cancel()
+        self._set_state(ConnectionState.CONNECTED)
+        events = decode_events(raw)
+        self._last_poll_end = time.monotonic()
+        if not events:
+            # Idle answer. A stale since (restart) also looks like this: check the newest id and
+            # who is answering (two small requests per poll_timeout).
+            self._gap_reason = SkipReason.GAP
+            head = await self._head()
+            await self._verify(regressed=head < since)
+            return
+        first = events[0]
+        if first.global_id < self._last_gid or first.id > since + 1:
+            # A gap or global ids going backwards: was it a restart?
+            changed = await self._verify(regressed=first.global_id < self._last_gid)
+            if changed:
+                return  # the batch belonged to the new process; refetch it from its first event
+        self._queue(events, since)
+
+    def _queue(self, events: list[Event[Any]], since: int) -> None:
+        pending = self._pending
+        types = self._types
+        validate = self.validate
+        filt = self._filter
+        last = since
+        for ev in events:
+            i = ev.id
+            if i <= last:  # id-0 padding, or anything already seen
+                continue
+            if i != last + 1:
+                pending.append(
+                    EventsSkipped(
+                        count=i - last - 1,
+                        first_id=last + 1,
+                        last_id=i - 1,
+                        reason=self._gap_reason,
+                        filter=filt,
+                    )
+                )
+            last = i
+            if types is not None and ev.type not in types:
+                continue
+            if validate:
+                decoder = ev._decoder
+                if decoder is not None and ev._data is msgspec.UNSET:
+                    try:
+                        ev._data = decoder.decode(ev._raw)
+                    except msgspec.DecodeError as err:
+                        ev = _misfit(ev, err)
+            pending.append(ev)
+        self._gap_reason = SkipReason.GAP
+        if last > since:
+            self._last_gid = events[-1].global_id
+        self._fetched = last
+        if not pending:
+            self._pos = last
+
+    async def _verify(self, *, regressed: bool = False) -> bool:
+        """Ask ``/rest/system/status`` who is answering; queue a StreamReset if the process changed."""
+        status = await self._core.request("GET", "/rest/system/status", decoder=_STATUS_DECODER)
+        self._need_verify = False
+        ident = (status.my_id, status.start_time)
+        known = self._identity
+        if known is None:
+            self._identity = ident
+            since = self._since_arg
+            if isinstance(since, EventCursor):
+                if (since.device_id, since.start_time) != ident:
+                    reason = (
+                        ResetReason.RESTART if since.device_id == status.my_id else ResetReason.DEVICE_CHANGED
+                    )
+                    self._reset(reason, since.last_id, since.start_time, ident)
+                    return True
+                self._fetched = self._pos = since.last_id
+                self._gap_reason = SkipReason.RESUME
+            elif since is not None:
+                self._fetched = self._pos = since
+            self._pos_identity = ident
+            return False
+        if ident != known:
+            reason = ResetReason.RESTART if known[0] == ident[0] else ResetReason.DEVICE_CHANGED
+            if reason is ResetReason.DEVICE_CHANGED:
+                _LOG.warning("a different Syncthing device answers at %s", self._core.url)
+            self._reset(reason, self._fetched or 0, known[1], ident)
+            return True
+        if regressed:
+            self._reset(ResetReason.ID_REGRESS, self._fetched or 0, known[1], ident)
+            return True
+        return False
+
+    def _reset(
+        self, reason: ResetReason, last_id: int, old_start: datetime | None, ident: tuple[str, datetime]
+    ) -> None:
+        _LOG.info(
+            "event stream %s reset (%s): continuing from the first event of the new process",
+            self._path,
+            reason,
+        )
+        self._identity = ident
+        self._pending.append(
+            StreamReset(
+                reason=reason,
+                last_id=last_id,
+                old_start_time=old_start,
+                new_start_time=ident[1],
+                device_id=ident[0],
+                filter=self._filter,
+            )
+        )
+        self._fetched = 0
+        self._last_gid = 0
+        self._gap_reason = SkipReason.RESTART
+
+    async def _head(self) -> int:
+        """The newest id in the subscription (0 if empty), without waiting."""
+        raw = await self._core.request(
+            "GET",
+            self._path,
+            params={"since": 0, "limit": 1, "timeout": 0},
+            expect="bytes",
+        )
+        events = decode_events(raw)
+        return max((e.id for e in events), default=0)
+
+    def __repr__(self) -> str:
+        return f"<EventStream {self._filter} state={self._state} last_id={self._pos}>"
+
+
+_WARNED: set[str] = set()
+
+
+def _misfit(ev: Event[Any], err: msgspec.DecodeError) -> UnknownEvent:
+    if ev.type not in _WARNED:
+        _WARNED.add(ev.type)
+        _LOG.warning("%s event payload does not fit its model; yielding UnknownEvent: %s", ev.type, err)
+    return UnknownEvent.from_event(ev, error=str(err))
