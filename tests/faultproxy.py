@@ -104,12 +104,17 @@ class ProxyConnection:
         return f"<ProxyConnection #{self.index} spec={self.spec} fired={self.fired}>"
 
     def inject(self, spec: FaultSpec) -> None:
-        """Arm ``spec`` on this live connection (replaces a fault that has not fired yet)."""
+        """Arm ``spec`` on this live connection (replaces a fault that has not fired yet).
+
+        ``body_offset`` then counts from the end of the next response header seen (the next
+        response on a keep-alive connection, or the end of a chunked body in flight).
+        """
         if self.fired is None:
             self.spec = spec
             self._trigger_at = None
-            if self._body_start is not None and spec.body_offset is not None:
-                self._trigger_at = max(self._body_start + spec.body_offset, self.bytes_down)
+            # measure from the next header end: the next response on a keep-alive connection
+            self._body_start = None
+            self._tail = b""
 
     def reset_now(self) -> None:
         """Reset the client side right away (counts as RESET)."""
@@ -279,6 +284,10 @@ class RandomFaults:
     def __call__(self, index: int) -> FaultSpec | None:
         if self.rng.random() >= self.rate:
             return None
+        return self.draw()
+
+    def draw(self) -> FaultSpec:
+        """One fault (always), drawn like the policy does."""
         kind = self.rng.choice(self.kinds)
         if kind is FaultKind.STALL:
             return FaultSpec(
@@ -365,6 +374,19 @@ class FaultProxy:
                 await self.start()
         finally:
             self._refusing = False
+
+    def inject_random(self, policy: RandomFaults) -> ProxyConnection | None:
+        """Arm a fault drawn from ``policy`` on a random live connection without one."""
+        live = [c for c in self.connections if c.fired is None and (c.spec is None)]
+        if not live:
+            return None
+        conn = self.rng.choice(sorted(live, key=lambda c: c.index))
+        spec = policy.draw()
+        if spec.kind is FaultKind.ACCEPT_RESET:
+            conn.reset_now()
+        else:
+            conn.inject(spec)
+        return conn
 
     def reset_all(self) -> int:
         """Reset every live connection now; returns how many."""

@@ -1,0 +1,44 @@
+"""Short soak (about 30 s of changes): real paired daemons, injected faults, restarts, nothing lost.
+
+The long run with the published figures is ``python scripts/soak.py`` (docs/RELIABILITY.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from syncthing_async.models.events import StreamReset
+from tests.faultproxy import FaultKind
+from tests.soak_engine import SoakConfig, run_soak
+
+pytestmark = [pytest.mark.daemon, pytest.mark.slow]
+
+
+@pytest.mark.timeout(240)
+async def test_short_soak(tmp_path: Path) -> None:
+    report = await run_soak(SoakConfig(duration=30.0, restarts=2, seed=20261126, base_dir=tmp_path))
+    print("\n" + report.table())
+    print("problems:", report.problems)
+
+    # the scenario really happened
+    assert report.restarts == 2
+    assert len(report.lives) == 3
+    assert report.markers[StreamReset.__name__] == 2  # one reset per restart, no spurious ones
+    assert report.file_changes > 50
+    for kind in (FaultKind.RESET, FaultKind.STALL, FaultKind.HALF_CLOSE, FaultKind.DRIP, FaultKind.REFUSE):
+        assert report.faults[kind] > 0, f"no {kind} fault was injected"
+    assert all(life.emitted > 5 for life in report.lives)
+    assert report.delivered_once > 200
+
+    # the guarantee: each event delivered exactly once or reported inside a marker
+    assert report.problems == []
+    assert report.lost == 0
+    assert report.duplicated == 0
+    assert report.delivered_once + report.reported_skipped == report.emitted
+
+    # memory flat, nothing leaked
+    assert report.memory["lib_end"] - report.memory["lib_start"] < 512 * 1024, report.memory
+    assert report.leaked_tasks == []
+    assert report.socket_fds_after <= report.socket_fds_before
