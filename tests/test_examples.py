@@ -189,3 +189,16 @@ async def test_fleet_monitor_and_chat_bot(daemon_pair: DaemonPair, tmp_path: Pat
                 await proc.wait()
     assert proc.returncode == 0
     assert a.api_key not in "".join(seen)
+
+
+async def test_documented_fake_example_passes() -> None:
+    """examples/test_with_fake.py (the FakeSyncthing example test) passes as users would run it."""
+    result = await anyio.run_process(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(EXAMPLES / "test_with_fake.py")],
+        env=_env(),
+        cwd=EXAMPLES.parent,
+        check=False,
+    )
+    out = result.stdout.decode()
+    assert result.returncode == 0, out + result.stderr.decode()
+    assert "3 passed" in out
