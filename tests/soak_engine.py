@@ -65,6 +65,8 @@ class SoakConfig:
     catch_up_timeout: float = 60.0
     base_dir: Path | None = None
     trace_memory: bool = True
+    memory_every: float = 0.0
+    """Seconds between library-memory samples during the run (0: start and end only)."""
 
 
 @dataclass
@@ -142,6 +144,7 @@ class SoakReport:
     markers: Counter[str]
     client_errors: list[str]
     memory: dict[str, int]
+    memory_samples: list[tuple[float, int]]
     leaked_tasks: list[str]
     socket_fds_before: int
     socket_fds_after: int
@@ -384,6 +387,8 @@ async def run_soak(config: SoakConfig) -> SoakReport:
         if config.trace_memory:
             tracemalloc.start()
         memory: dict[str, int] = {}
+        samples: list[tuple[float, int]] = []
+        next_sample = config.memory_every or float("inf")
 
         policy = RandomFaults(seed=config.seed, rate=config.fault_rate, stall_range=(0.2, 5.0))
         proxy = await FaultProxy(
@@ -418,6 +423,10 @@ async def run_soak(config: SoakConfig) -> SoakReport:
                 memory["all_start"] = tracemalloc.get_traced_memory()[0]
                 memory["lib_start"] = _library_bytes()
                 warm = True
+            if warm and elapsed >= next_sample:
+                next_sample += config.memory_every
+                gc.collect()
+                samples.append((round(elapsed, 1), _library_bytes()))
             if restart_at and elapsed >= restart_at[0]:
                 restart_at.pop(0)
                 reader.restarting = True
@@ -491,6 +500,7 @@ async def run_soak(config: SoakConfig) -> SoakReport:
             markers=consumer.markers,
             client_errors=consumer.errors + [f"reader: {e}" for e in reader.errors],
             memory=memory,
+            memory_samples=samples,
             leaked_tasks=leaked,
             socket_fds_before=fds_before,
             socket_fds_after=fds_after,
