@@ -22,6 +22,18 @@ from tests.harness import DaemonPair, write_files
 pytestmark = pytest.mark.daemon
 
 
+async def settle(client: SyncthingClient, folder: str, device: str) -> None:
+    """Wait until the peer's ClusterConfig is in (v1.20+: ``remoteState`` valid).
+
+    Syncthing 1.29 stopped within about a second of connecting hangs ~10 s in shutdown.
+    """
+    if await client.get_syncthing_version() < "1.20.0":
+        return
+    with anyio.fail_after(30):
+        while (await client.db.completion(folder=folder, device=device)).remote_state != "valid":
+            await anyio.sleep(0.05)
+
+
 def _files(prefix: str, count: int, size: int) -> dict[str, bytes]:
     return {f"{prefix}/f{i:03d}.bin": os.urandom(size) for i in range(count)}
 
@@ -31,6 +43,7 @@ async def test_wait_for_sync_on_device_times_out_then_completes(daemon_pair: Dae
     files = _files("batch", 12, 200_000)
     async with SyncthingClient(a.url, a.api_key) as ca:
         # B is down: A adds files and knows that B lacks them, so B's completion stays < 100.
+        await settle(ca, folder, b.device_id)
         await anyio.to_thread.run_sync(b.stop)
         write_files(path_a, files)
         await scan_and_wait(ca, folder, timeout=30)
