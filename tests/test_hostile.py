@@ -349,6 +349,61 @@ def test_decode_error_is_typed_and_bounded(harness: Harness) -> None:
     assert len(str(err)) < 1000
 
 
+def _helper_decoders() -> dict[str, list[str]]:
+    """Which endpoint-layer decoders go through which decode helper (read from the generated code)."""
+    import re
+
+    source = Path(importlib.import_module("syncthing_async._generated.namespaces").__file__ or "").read_text()
+    out: dict[str, list[str]] = {}
+    for helper, name in re.findall(r"_h\.(decode_\w+)\((_D_\w+)", source):
+        if f"namespaces.{name}" in DECODERS:
+            out.setdefault(helper, []).append(f"namespaces.{name}")
+    return out
+
+
+HELPER_DECODERS = _helper_decoders()
+HELPER_SEEDS = [
+    (helper, name, payload)
+    for helper, names in sorted(HELPER_DECODERS.items())
+    for name, payload in SEED_PAIRS
+    if name in names
+]
+
+
+def test_helper_inventory() -> None:
+    assert len(HELPER_DECODERS.get("decode_config", [])) >= 5
+    assert HELPER_SEEDS
+
+
+@settings(SETTINGS, max_examples=300)
+@given(
+    index=st.integers(0, max(0, len(HELPER_SEEDS) - 1)),
+    seed=st.integers(0, 2**32),
+    replacement=json_values,
+    rounds=st.integers(0, 3),
+    byte_level=st.booleans(),
+)
+def test_endpoint_decode_helpers_with_mutated_payloads(
+    index: int, seed: int, replacement: Any, rounds: int, byte_level: bool
+) -> None:
+    """The helpers the endpoint layer decodes with (``decode_config`` attaches the raw JSON too)."""
+    from syncthing_async import _endpoint_helpers as helpers
+
+    helper, name, payload = HELPER_SEEDS[index]
+    rng = random.Random(seed)
+    if byte_level:
+        mutated = _mutate_bytes(payload, rng)
+    else:
+        doc = json.loads(payload)
+        for _ in range(rounds):
+            doc = _mutate_tree(doc, rng, copy.deepcopy(replacement))
+        mutated = json.dumps(doc).encode()
+    try:
+        getattr(helpers, helper)(DECODERS[name], mutated, "GET /rest/x")
+    except SyncthingDecodeError:
+        pass
+
+
 # ----------------------------------------------------------------------------- event batches
 
 
