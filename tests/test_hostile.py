@@ -20,6 +20,7 @@ import os
 import pkgutil
 import random
 import threading
+import warnings
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -702,3 +703,116 @@ def test_cli_config_output_is_redacted(cli_server: str) -> None:
 def test_cli_bad_values_are_usage_errors(cli_server: str, argv: list[str]) -> None:
     code = _run_cli(["--url", cli_server, "--api-key", CLI_KEY, "--timeout", "3", *argv])
     assert code == 2
+
+
+# ----------------------------------------------------------------------------- endpoints, real daemon
+
+UNKNOWN_FOLDER = "hostile-unknown-folder"
+UNKNOWN_DEVICE = str(DeviceID.from_bytes(bytes(range(1, 33))))
+_DANGEROUS = ("/rest/system/reset", "/rest/system/restart", "/rest/system/shutdown", "/rest/system/upgrade")
+
+
+def _id_endpoints() -> list[Any]:
+    from syncthing_async._endpoints import ENDPOINTS
+
+    names = {"folder", "folder_id", "device", "device_id"}
+    return [
+        ep
+        for ep in ENDPOINTS
+        if not ep.handwritten and ep.path not in _DANGEROUS and any(p.name in names for p in ep.params)
+    ]
+
+
+def _value_for(name: str, type_: str) -> Any:
+    if name in ("folder", "folder_id"):
+        return UNKNOWN_FOLDER
+    if name in ("device", "device_id"):
+        return UNKNOWN_DEVICE
+    if name == "file":
+        return "no/such/file.txt"
+    if type_.startswith(("Sequence", "list")):
+        return []
+    if type_.startswith(("Mapping", "dict")):
+        return {}
+    if type_.startswith("int"):
+        return 1
+    if type_.startswith("bool"):
+        return False
+    return "x"
+
+
+def _body_for(kind: str) -> Any:
+    return {"text": "x", "config_list": []}.get(kind, {})
+
+
+@pytest.mark.daemon
+async def test_every_endpoint_with_unknown_folder_or_device(fresh_daemon: Any) -> None:
+    """Each endpoint taking a folder or device, called with unknown ones: a result or a typed error
+    (SyncthingAPIError / UnsupportedError), within 15 s; the daemon stays healthy."""
+    from syncthing_async import SyncthingAPIError, SyncthingClient, UnsupportedError
+
+    endpoints = _id_endpoints()
+    assert len(endpoints) >= 25
+    outcomes: dict[str, str] = {}
+    async with SyncthingClient(fresh_daemon.url, fresh_daemon.api_key, timeout=15) as client:
+        for ep in endpoints:
+            target: Any = client
+            for attr in ep.namespace.split("."):
+                target = getattr(target, attr)
+            method = getattr(target, ep.name)
+            kwargs = {p.name: _value_for(p.name, p.type) for p in ep.params if p.default is None}
+            for p in ep.params:  # optional ids are given too: the point is the unknown id
+                if p.name in ("folder", "device") and p.default is not None:
+                    kwargs[p.name] = _value_for(p.name, p.type)
+            if ep.body is not None:
+                kwargs[ep.body.name] = _body_for(ep.body.kind)
+            try:
+                async with asyncio.timeout(15):
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore", DeprecationWarning)  # deprecated aliases
+                        result = method(**kwargs)
+                        if hasattr(result, "__aiter__"):  # a pager
+                            async for _ in result:
+                                break
+                        else:
+                            await result
+                outcomes[ep.qualname] = "ok"
+            except (SyncthingAPIError, UnsupportedError) as err:
+                outcomes[ep.qualname] = type(err).__name__
+        assert await client.health()
+    typed = [k for k, v in outcomes.items() if v != "ok"]
+    assert len(typed) >= 15, outcomes  # most of them really refuse the unknown ids
+    assert outcomes.get("db.status") == "NotFoundError" or outcomes.get("db.status") == "ServerError"
+
+
+@pytest.mark.daemon
+async def test_malformed_bodies_give_typed_errors(fresh_daemon: Any) -> None:
+    """Every endpoint that takes a body, sent broken JSON (or the wrong JSON type): a typed error."""
+    from syncthing_async import SyncthingAPIError, SyncthingClient
+    from syncthing_async._endpoints import ENDPOINTS
+
+    bodied = [
+        ep for ep in ENDPOINTS if ep.body is not None and ep.body.kind != "text" and ep.path not in _DANGEROUS
+    ]
+    assert len(bodied) >= 8
+    errors: dict[str, str] = {}
+    async with SyncthingClient(fresh_daemon.url, fresh_daemon.api_key, timeout=15) as client:
+        for ep in bodied:
+            path = ep.path.replace("{folder_id}", UNKNOWN_FOLDER).replace("{device_id}", UNKNOWN_DEVICE)
+            params = {p.wire: _value_for(p.name, p.type) for p in ep.params if p.location == "query"}
+            for raw in ('{"broken": ', "[1, 2"):
+                try:
+                    async with asyncio.timeout(15):
+                        await client._core.request(ep.method, path, params=params, data=raw, expect="bytes")
+                    errors[f"{ep.method} {ep.path} {raw}"] = "accepted"
+                except SyncthingAPIError as err:
+                    errors[f"{ep.method} {ep.path} {raw}"] = type(err).__name__
+        assert await client.health()
+    allowed = ("BadRequestError", "ServerError", "NotFoundError")
+    odd = {k: v for k, v in errors.items() if v not in allowed}
+    if fresh_daemon.version == "1.19.2":
+        # REFERENCE §3.2: 1.19.2 ignores a malformed array on PUT config/folders|devices with 200
+        quirk = {k for k in odd if k.startswith(("PUT /rest/config/folders ", "PUT /rest/config/devices "))}
+        assert len(quirk) == 4
+        odd = {k: v for k, v in odd.items() if k not in quirk}
+    assert odd == {}
