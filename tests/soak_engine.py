@@ -32,7 +32,7 @@ import msgspec
 from syncthing_async import SyncthingClient
 from syncthing_async.events import Backoff
 from syncthing_async.models.events import EventsSkipped, StreamReset
-from tests.faultproxy import FaultKind, FaultProxy, RandomFaults
+from tests.faultproxy import FaultKind, FaultProxy, FaultSpec, RandomFaults
 from tests.harness import SyncthingDaemon, close_all, pair, wait_connected
 
 __all__ = ["LifeAccount", "SoakConfig", "SoakReport", "run_soak"]
@@ -397,6 +397,15 @@ async def run_soak(config: SoakConfig) -> SoakReport:
             max_lifetime=60.0,
             seed=config.seed,
         ).start()
+        # each per-connection kind at least once, early; the policy and live injection do the rest
+        proxy.queue(
+            FaultSpec(FaultKind.RESET),
+            FaultSpec(FaultKind.STALL, duration=1.0),
+            FaultSpec(FaultKind.HALF_CLOSE),
+            FaultSpec(FaultKind.DRIP, chunk=5, delay=0.005),
+            FaultSpec(FaultKind.ACCEPT_RESET),
+            FaultSpec(FaultKind.STALL, duration=config.poll_timeout + config.read_margin + 1.0, resume=False),
+        )
         client = SyncthingClient(proxy.url, a.api_key, timeout=config.poll_timeout + config.read_margin)
         reader = _Reader(a, lives)
         consumer = _Consumer(client, lives, config)
