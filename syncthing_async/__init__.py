@@ -1,7 +1,9 @@
 """syncthing_async: the asyncio-native, fully typed client for the Syncthing REST API."""
 
 from ._client import SyncthingClient
+from ._deviceid import DeviceID
 from ._discovery import LocalConfig, discover_local
+from ._endpoints import ENDPOINTS, Endpoint
 from ._exceptions import (
     AuthenticationError,
     AuthReason,
@@ -18,19 +20,37 @@ from ._exceptions import (
     SyncthingTimeoutError,
     UnsupportedError,
 )
+from ._helpers import ProgressCallback, SyncProgress
 from ._tls import fingerprint_from_pem, load_fingerprint
 from ._version import __version__
 from ._versioning import SyncthingVersion
+from .events import Backoff, ConnectionState, EventCursor, EventListener, EventStream
+from .mirror import StateMirror
+from .models.events import Event, EventsSkipped, StreamReset, UnknownEvent
 
 __all__ = [
+    "ENDPOINTS",
     "AuthReason",
     "AuthenticationError",
+    "Backoff",
     "BadRequestError",
     "ConfigNotFoundError",
+    "ConnectionState",
+    "DeviceID",
+    "Endpoint",
+    "Event",
+    "EventCursor",
+    "EventListener",
+    "EventStream",
+    "EventsSkipped",
     "InvalidDeviceIDError",
     "LocalConfig",
     "NotFoundError",
+    "ProgressCallback",
     "ServerError",
+    "StateMirror",
+    "StreamReset",
+    "SyncProgress",
     "SyncthingAPIError",
     "SyncthingClient",
     "SyncthingClosedError",
@@ -39,6 +59,7 @@ __all__ = [
     "SyncthingError",
     "SyncthingTimeoutError",
     "SyncthingVersion",
+    "UnknownEvent",
     "UnsupportedError",
     "__version__",
     "discover_local",

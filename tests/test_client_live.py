@@ -64,7 +64,7 @@ async def test_closed_port_of_a_stopped_daemon(make_daemon) -> None:
 async def test_https_default_refuses_pin_accepts_wrong_pin_refused(https_daemon: SyncthingDaemon) -> None:
     url = https_daemon.https_url
     async with SyncthingClient(url, https_daemon.api_key) as client:
-        with pytest.raises(SyncthingConnectionError, match="self-signed|TLS"):
+        with pytest.raises(SyncthingConnectionError, match=r"self-signed|TLS"):
             await client.system.ping()
     pin = await load_fingerprint(https_daemon.cert_path)
     async with SyncthingClient(url, https_daemon.api_key, fingerprint=pin) as client:

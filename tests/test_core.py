@@ -230,8 +230,8 @@ async def test_stale_keepalive_connection_is_retried_once(serve) -> None:
 
     url = await serve({"/rest/system/ping": handler})
     async with SyncthingClient(url, KEY) as client:
-        assert await client.system.ping() == {"ping": "pong"}
-        assert await client.system.ping() == {"ping": "pong"}
+        assert (await client.system.ping()).ping == "pong"
+        assert (await client.system.ping()).ping == "pong"
     assert calls == 3
 
 
@@ -272,7 +272,7 @@ async def test_unix_socket_url(serve, tmp_path: Path) -> None:
 
     url = await serve({"/rest/system/ping": handler}, unix=str(tmp_path / "gui.sock"))
     async with SyncthingClient(url, KEY) as client:
-        assert await client.system.ping() == {"ping": "pong"}
+        assert (await client.system.ping()).ping == "pong"
         assert client.url == url
 
 
@@ -295,7 +295,7 @@ async def test_injected_session_is_used_and_never_closed(serve) -> None:
     async with aiohttp.ClientSession() as session:
         client = SyncthingClient(url, KEY, session=session)
         async with client:
-            assert await client.system.ping() == {"ping": "pong"}
+            assert (await client.system.ping()).ping == "pong"
         assert client.closed and not session.closed
         with pytest.raises(SyncthingClosedError):
             await client.system.ping()

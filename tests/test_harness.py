@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from syncthing_async.testing import daemon as harness
-from tests.conftest import DEFAULT_TEST_FOLDER
 from syncthing_async.testing.daemon import (
     DEFAULT_TEST_FILES,
     REPO_ROOT,
@@ -26,6 +25,7 @@ from syncthing_async.testing.daemon import (
     session_members,
     wait_until,
 )
+from tests.conftest import DEFAULT_TEST_FOLDER
 
 pytestmark = pytest.mark.daemon
 
