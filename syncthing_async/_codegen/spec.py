@@ -880,7 +880,7 @@ _DB: tuple[Endpoint, ...] = (
         "/rest/db/scan",
         "db",
         "scan",
-        "Rescan a folder (all without ``folder``).",
+        "Rescan a folder (all without ``folder``); returns when the scan is done (up to 10 min here).",
         _doc("db-scan-post"),
         params=(
             FOLDER_OPT,
@@ -893,7 +893,7 @@ _DB: tuple[Endpoint, ...] = (
                 doc="seconds until the next automatic scan",
             ),
         ),
-        timeout="max(self._core.timeout, 60.0)",
+        timeout="max(self._core.timeout, 600.0)",
     ),
     Endpoint(
         "POST",
