@@ -33,6 +33,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--version", default="1.29.5", help="Syncthing version (see tests/harness.py)")
     parser.add_argument("--fault-rate", type=float, default=0.5, help="fault probability per new connection")
+    parser.add_argument("--outage", type=float, default=0.0, help="seconds of one long outage (0: none)")
+    parser.add_argument("--outage-start", type=float, default=0.0, help="when the outage begins (s)")
     parser.add_argument("--memory-every", type=float, default=30.0, help="seconds between memory samples")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -50,6 +52,7 @@ def _figures(report: SoakReport) -> dict[str, object]:
         "file_changes": report.file_changes,
         "proxied_connections": report.proxied_connections,
         "faults": {str(k): v for k, v in sorted(report.faults.items())},
+        "outage_s": report.config.outage,
         "events_emitted": report.emitted,
         "delivered_once": report.delivered_once,
         "reported_skipped": report.reported_skipped,
@@ -83,6 +86,8 @@ async def _main(args: argparse.Namespace) -> int:
         version=args.version,
         fault_rate=args.fault_rate,
         memory_every=args.memory_every,
+        outage=args.outage,
+        outage_start=args.outage_start,
     )
     with tempfile.TemporaryDirectory(prefix="soak-") as tmp:
         config.base_dir = Path(tmp)

@@ -92,6 +92,7 @@ class ProxyConnection:
         self.fired: FaultKind | None = None
         self.bytes_up = 0
         self.bytes_down = 0
+        self.last_request = 0.0
         self._body_start: int | None = None
         self._tail = b""
         self._client_gone = asyncio.Event()
@@ -156,6 +157,7 @@ class ProxyConnection:
         try:
             while data := await creader.read(_READ_SIZE):
                 self.bytes_up += len(data)
+                self.last_request = asyncio.get_running_loop().time()
                 uwriter.write(data)
                 await uwriter.drain()
             with contextlib.suppress(OSError):
@@ -286,9 +288,9 @@ class RandomFaults:
             return None
         return self.draw()
 
-    def draw(self) -> FaultSpec:
-        """One fault (always), drawn like the policy does."""
-        kind = self.rng.choice(self.kinds)
+    def draw(self, kind: FaultKind | None = None) -> FaultSpec:
+        """One fault (always), drawn like the policy does; ``kind`` fixes its kind."""
+        kind = kind or self.rng.choice(self.kinds)
         if kind is FaultKind.STALL:
             return FaultSpec(
                 kind,
@@ -375,13 +377,14 @@ class FaultProxy:
         finally:
             self._refusing = False
 
-    def inject_random(self, policy: RandomFaults) -> ProxyConnection | None:
-        """Arm a fault drawn from ``policy`` on a random live connection without one."""
-        live = [c for c in self.connections if c.fired is None and (c.spec is None)]
+    def inject_random(self, policy: RandomFaults, kind: FaultKind | None = None) -> ProxyConnection | None:
+        """Arm a fault from ``policy`` (of ``kind`` if given) on the live connection that carried the
+        latest request and has no fault yet (idle pooled connections may never be used again)."""
+        live = [c for c in self.connections if c.fired is None and c.spec is None and c.last_request]
         if not live:
             return None
-        conn = self.rng.choice(sorted(live, key=lambda c: c.index))
-        spec = policy.draw()
+        conn = max(live, key=lambda c: c.last_request)
+        spec = policy.draw(kind)
         if spec.kind is FaultKind.ACCEPT_RESET:
             conn.reset_now()
         else:

@@ -48,7 +48,9 @@ class SoakConfig:
     duration: float = 30.0
     """Seconds of file changes under faults (setup and the final catch-up come on top)."""
     restarts: int = 2
-    """Restarts of the consumed daemon, spread evenly over the run."""
+    """Restarts of the consumed daemon, spread evenly over the run (unless ``restart_times``)."""
+    restart_times: tuple[float, ...] = ()
+    """Explicit restart times (seconds into the run); overrides ``restarts``."""
     seed: int = 1
     version: str = "1.29.5"
     change_interval: float = 0.15
@@ -62,6 +64,14 @@ class SoakConfig:
     inject_every: float = 0.5
     """Seconds between faults armed on a random live (keep-alive) connection."""
     """Seconds between windows in which the proxy refuses connections."""
+    outage: float = 0.0
+    """Seconds of one long outage (listener closed, live connections reset); 0: none. Long enough
+    and Syncthing's 1000-event buffer overflows, so the client must report an EventsSkipped."""
+    outage_start: float = 0.0
+    """When the outage begins (seconds into the run)."""
+    calm_after_outage: float = 4.0
+    """Seconds without injected faults after the outage, so the client's first poll reports the gap
+    (under drips and stalls a 1000-event backlog can otherwise stay out of reach until a restart)."""
     catch_up_timeout: float = 60.0
     base_dir: Path | None = None
     trace_memory: bool = True
@@ -198,6 +208,7 @@ class SoakReport:
             ("process lives observed", str(len(self.lives))),
             ("file changes made", str(self.file_changes)),
             ("proxied connections", str(self.proxied_connections)),
+            ("long outage (s, listener closed)", f"{self.config.outage:g}"),
             *((f"faults injected: {kind.value}", str(self.faults.get(kind, 0))) for kind in FaultKind),
             ("faults injected: total", str(sum(self.faults.values()))),
             ("events emitted (fault-free reader)", str(self.emitted)),
@@ -398,7 +409,7 @@ async def run_soak(config: SoakConfig) -> SoakReport:
             seed=config.seed,
         ).start()
         # each per-connection kind at least once, early; the policy and live injection do the rest
-        proxy.queue(
+        guaranteed = (
             FaultSpec(FaultKind.RESET),
             FaultSpec(FaultKind.STALL, duration=1.0),
             FaultSpec(FaultKind.HALF_CLOSE),
@@ -406,6 +417,7 @@ async def run_soak(config: SoakConfig) -> SoakReport:
             FaultSpec(FaultKind.ACCEPT_RESET),
             FaultSpec(FaultKind.STALL, duration=config.poll_timeout + config.read_margin + 1.0, resume=False),
         )
+        proxy.queue(*guaranteed)
         client = SyncthingClient(proxy.url, a.api_key, timeout=config.poll_timeout + config.read_margin)
         reader = _Reader(a, lives)
         consumer = _Consumer(client, lives, config)
@@ -418,12 +430,17 @@ async def run_soak(config: SoakConfig) -> SoakReport:
         )
 
         restarts = 0
-        restart_at = [config.duration * (k + 1) / (config.restarts + 1) for k in range(config.restarts)]
+        restart_at = sorted(config.restart_times) or [
+            config.duration * (k + 1) / (config.restarts + 1) for k in range(config.restarts)
+        ]
         next_reset = config.reset_every
         next_refuse = config.refuse_every
         next_inject = config.inject_every
         t0 = time.monotonic()
         warm = False
+        outage_task: asyncio.Task[None] | None = None
+        calm_until = 0.0
+        injections = 0
         while (elapsed := time.monotonic() - t0) < config.duration:
             if consumer_task.done() or reader_task.done():
                 break
@@ -449,16 +466,36 @@ async def run_soak(config: SoakConfig) -> SoakReport:
                 _LOG.info("restart %d done at %.1f s", restarts, elapsed)
             if elapsed >= next_reset:
                 next_reset += config.reset_every
+                if not (calm_until and elapsed < calm_until):
+                    proxy.reset_all()
+            if config.outage and outage_task is None and elapsed >= config.outage_start:
+                outage_task = asyncio.create_task(proxy.refuse_for(config.outage), name="soak-outage")
+                await asyncio.sleep(0)  # the listener is closed now
                 proxy.reset_all()
+                _LOG.info("outage of %.0f s from %.1f s", config.outage, elapsed)
+            if outage_task is not None and outage_task.done() and not calm_until:
+                calm_until = elapsed + config.calm_after_outage
+                proxy.policy = None
+                proxy.clear_queue()
+            calm = elapsed < calm_until
+            if calm_until and not calm and proxy.policy is None:
+                proxy.policy = policy
+                proxy.queue(*guaranteed)  # the calm cleared the queue: every kind once more
             if elapsed >= next_inject:
                 next_inject += config.inject_every
-                proxy.inject_random(policy)
-            if elapsed >= next_refuse:
+                if not calm:  # every kind in turn, so short runs see each of them
+                    proxy.inject_random(policy, policy.kinds[injections % len(policy.kinds)])
+                    injections += 1
+            if calm:
+                pass
+            elif elapsed >= next_refuse:
                 next_refuse += config.refuse_every
                 await proxy.refuse_for(rng.uniform(0.3, 1.5))
             await asyncio.sleep(0.1)
 
         # quiesce: no more changes or faults; the reader settles, the client catches up
+        if outage_task is not None:
+            await outage_task
         stop_changes.set()
         file_changes = await changes_task
         proxy.policy = None
