@@ -70,6 +70,8 @@ class FaultSpec:
     """DRIP: bytes per write."""
     delay: float = 0.01
     """DRIP: seconds between writes."""
+    limit: int = 65536
+    """DRIP: bytes dripped before the connection runs at full speed again."""
 
 
 def _rst(writer: asyncio.StreamWriter) -> None:
@@ -98,24 +100,31 @@ class ProxyConnection:
         self._client_gone = asyncio.Event()
         self._trigger_at: int | None = None
         self._dripping: FaultSpec | None = None
+        self._drip_left = 0
         self._writer: asyncio.StreamWriter | None = None
         self._now = asyncio.Event()
 
     def __repr__(self) -> str:
         return f"<ProxyConnection #{self.index} spec={self.spec} fired={self.fired}>"
 
+    @property
+    def armed(self) -> bool:
+        """True while a fault waits for its trigger point."""
+        return self.spec is not None and self.fired is None
+
     def inject(self, spec: FaultSpec) -> None:
-        """Arm ``spec`` on this live connection (replaces a fault that has not fired yet).
+        """Arm ``spec`` on this live connection (replacing an armed one; a finished drip or stall
+        does not prevent a next fault on the same keep-alive connection).
 
         ``body_offset`` then counts from the end of the next response header seen (the next
         response on a keep-alive connection, or the end of a chunked body in flight).
         """
-        if self.fired is None:
-            self.spec = spec
-            self._trigger_at = None
-            # measure from the next header end: the next response on a keep-alive connection
-            self._body_start = None
-            self._tail = b""
+        self.spec = spec
+        self.fired = None
+        self._trigger_at = None
+        # measure from the next header end: the next response on a keep-alive connection
+        self._body_start = None
+        self._tail = b""
 
     def reset_now(self) -> None:
         """Reset the client side right away (counts as RESET)."""
@@ -190,7 +199,7 @@ class ProxyConnection:
     async def _pump_down(self, ureader: asyncio.StreamReader, cwriter: asyncio.StreamWriter) -> None:
         try:
             while data := await ureader.read(_READ_SIZE):
-                if self._dripping is None and self.fired is None:
+                if self.fired is None and self.spec is not None:
                     self._locate_trigger(data)
                     trigger = self._trigger_at
                     if trigger is not None and trigger < self.bytes_down + len(data):
@@ -220,6 +229,15 @@ class ProxyConnection:
             cwriter.write(part)
             self.bytes_down += len(part)
             await cwriter.drain()
+            self._drip_left -= len(part)
+            if self._drip_left <= 0:  # done: the rest at full speed
+                self._dripping = None
+                rest = data[i + drip.chunk :]
+                if rest:
+                    cwriter.write(rest)
+                    self.bytes_down += len(rest)
+                    await cwriter.drain()
+                return
             await asyncio.sleep(drip.delay)
 
     async def _flush(self, cwriter: asyncio.StreamWriter) -> None:
@@ -260,6 +278,7 @@ class ProxyConnection:
         if spec.kind is FaultKind.DRIP:
             self._fire(FaultKind.DRIP)
             self._dripping = spec
+            self._drip_left = spec.limit
             return True
         raise ValueError(f"{spec.kind} is not a per-connection response fault")
 
@@ -298,7 +317,12 @@ class RandomFaults:
                 resume=self.rng.random() < 0.5,
             )
         if kind is FaultKind.DRIP:
-            return FaultSpec(kind, chunk=self.rng.randint(1, 64), delay=self.rng.uniform(0.001, 0.02))
+            return FaultSpec(
+                kind,
+                chunk=self.rng.randint(1, 64),
+                delay=self.rng.uniform(0.001, 0.02),
+                limit=self.rng.randint(256, 8192),
+            )
         return FaultSpec(kind)
 
 
@@ -380,7 +404,7 @@ class FaultProxy:
     def inject_random(self, policy: RandomFaults, kind: FaultKind | None = None) -> ProxyConnection | None:
         """Arm a fault from ``policy`` (of ``kind`` if given) on the live connection that carried the
         latest request and has no fault yet (idle pooled connections may never be used again)."""
-        live = [c for c in self.connections if c.fired is None and c.spec is None and c.last_request]
+        live = [c for c in self.connections if not c.armed and c.last_request]
         if not live:
             return None
         conn = max(live, key=lambda c: c.last_request)

@@ -172,6 +172,33 @@ async def test_slow_drip(proxy: FaultProxy) -> None:
     assert proxy.fired[FaultKind.DRIP] == 1
 
 
+async def test_drip_limit_then_full_speed_and_a_second_fault(upstream: int) -> None:
+    """A drip ends after ``limit`` bytes; the same keep-alive connection then takes another fault."""
+    async with FaultProxy(upstream) as proxy:
+        reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
+        async with asyncio.timeout(2):
+            while not proxy.connections:
+                await asyncio.sleep(0.01)
+        conn = next(iter(proxy.connections))
+        conn.inject(FaultSpec(FaultKind.DRIP, body_offset=0, chunk=100, delay=0.01, limit=1000))
+        request = b"GET /body HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        writer.write(request)
+        started = time.monotonic()
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert b"200 OK" in head
+        assert await reader.readexactly(len(BODY)) == BODY
+        elapsed = time.monotonic() - started
+        assert 0.08 <= elapsed < 1.0  # ~10 dripped writes, then the rest at once
+        conn.inject(FaultSpec(FaultKind.RESET, body_offset=50))
+        writer.write(request)
+        await reader.readuntil(b"\r\n\r\n")
+        assert await reader.read(65536) == BODY[:50]
+        with pytest.raises(ConnectionResetError):
+            await reader.read(65536)
+        writer.close()
+        assert proxy.fired[FaultKind.DRIP] == 1 and proxy.fired[FaultKind.RESET] == 1
+
+
 async def test_accept_then_reset(proxy: FaultProxy) -> None:
     proxy.queue(FaultSpec(FaultKind.ACCEPT_RESET))
     got = await fetch(proxy.port)

@@ -39,9 +39,8 @@ async def test_short_soak(tmp_path: Path) -> None:
     assert report.lives[0].skipped, "the gap was not reported in life 0"
     assert report.file_changes > 50
     # each kind is proven deterministically in test_faultproxy.py; here the mix must be broad
-    for kind in (FaultKind.RESET, FaultKind.STALL, FaultKind.REFUSE):
+    for kind in (FaultKind.RESET, FaultKind.STALL, FaultKind.HALF_CLOSE, FaultKind.DRIP, FaultKind.REFUSE):
         assert report.faults[kind] > 0, f"no {kind} fault was injected"
-    assert len([k for k, n in report.faults.items() if n]) >= 5, report.faults
     assert sum(report.faults.values()) >= 10
     assert all(life.emitted > 5 for life in report.lives)
     assert report.delivered_once > 200
