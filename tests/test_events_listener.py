@@ -323,3 +323,27 @@ async def test_subscription_validation(client: SyncthingClient) -> None:
     sub = listener.iterate("StateChanged")
     sub.close()
     assert [i async for i in sub] == []
+
+
+async def test_ready_consumers_keep_up_with_a_burst(fake: FakeSyncthing, client: SyncthingClient) -> None:
+    # A 500-event batch through 16-item buffers: consumers that are ready (not busy) drain
+    # their whole buffer each time the poller yields, so nothing is dropped.
+    got: list[StreamItem] = []
+    async_got: list[StreamItem] = []
+
+    async def on_event(item: StreamItem) -> None:
+        async_got.append(item)
+
+    async with client.events.listener(poll_timeout=1, buffer_size=16) as listener:
+        listener.subscribe(got.append, "FolderScanProgress")
+        listener.subscribe(on_event, "FolderScanProgress")
+        sub = listener.iterate("FolderScanProgress")
+        task = asyncio.create_task(take(sub, 500))
+        await fake.wait_polling()
+        for i in range(500):
+            fake.emit("FolderScanProgress", {"folder": "f", "current": i, "total": 500, "rate": 1.0})
+        items = await task
+        await wait_for(lambda: len(got) == 500 and len(async_got) == 500)
+        sub.close()
+    for seen in (items, got, async_got):
+        assert [getattr(i, "id", None) for i in seen] == list(range(3, 503))

@@ -473,3 +473,42 @@ def test_markers() -> None:
     reset = StreamReset(reason=ev.ResetReason.RESTART, last_id=30)
     assert reset.type == "StreamReset" and reset.filter == "default"
     assert msgspec.json.decode(msgspec.json.encode(skipped), type=EventsSkipped) == skipped
+
+
+def test_eager_decoding_is_the_same_events() -> None:
+    batch = msgspec.json.encode(
+        [
+            _envelope(name, payload, i + 1, i + 1)
+            for i, (name, (payload, _expected)) in enumerate(sorted(SAMPLES.items()))
+        ]
+    )
+    lazy = decode_events(batch)
+    eager = decode_events(batch, eager=True)
+    assert len(eager) == len(lazy) == 33
+    for one, other in zip(lazy, eager, strict=True):
+        cls = EVENT_TYPES[one.type][0]
+        assert isinstance(other, cls) and type(other).__name__ == cls.__name__
+        assert other.data == one.data
+        assert other == one and hash(other) == hash(one)
+        assert msgspec.json.decode(other.raw_json, type=EVENT_TYPES[one.type][1]) == one.data
+        assert repr(other) == repr(one)
+        assert checked_event(other) is other
+    match eager[0]:
+        case Event(type="ClusterConfigReceived"):
+            pass
+        case _:
+            pytest.fail("no match")
+
+
+def test_eager_decoding_falls_back_when_something_does_not_fit() -> None:
+    batch = msgspec.json.encode(
+        [
+            _envelope("StateChanged", {"folder": "f", "to": "idle"}, 1),
+            _envelope("StateChanged", {"folder": "f", "to": 7}, 2),
+            _envelope("SomethingNew", {}, 3),
+        ]
+    )
+    events = decode_events(batch, eager=True)
+    assert [type(e).__name__ for e in events] == ["StateChangedEvent", "StateChangedEvent", "UnknownEvent"]
+    assert events[0].data.to == "idle"
+    assert isinstance(checked_event(events[1]), UnknownEvent)

@@ -127,11 +127,12 @@ class _Consumer:
         types = self.types
         return types is None or type_name in types
 
-    def offer(self, item: StreamItem, filt: str) -> None:
-        """Deliver without waiting; on a full buffer apply the overflow policy."""
+    def offer(self, item: StreamItem, filt: str, *, drop: bool = True) -> bool:
+        """Deliver without waiting. On a full buffer: apply the overflow policy (``drop``) or
+        return False so the caller can let the consumer run once and offer again."""
         send = self.send
         if send is None or not self.active:
-            return
+            return True
         backlog = self.backlog
         try:
             while backlog:
@@ -139,9 +140,12 @@ class _Consumer:
                 backlog.popleft()
             send.send_nowait(item)
         except anyio.WouldBlock:
+            if not drop and not backlog:  # first overflow of a streak: let the consumer run first
+                return False
             self._drop(item, filt)
         except (anyio.BrokenResourceError, anyio.ClosedResourceError):
             self.active = False
+        return True
 
     def _drop(self, item: StreamItem, filt: str) -> None:
         if not self._warned:
@@ -165,13 +169,24 @@ class _Consumer:
         tail.count += count
         tail.last_id = last
 
-    async def get(self) -> StreamItem:
-        """Next item; raises anyio.EndOfStream / ClosedResourceError when the stream ended."""
+    def get_nowait(self) -> StreamItem:
+        """Next item if one is ready; anyio.WouldBlock if not, EndOfStream/ClosedResourceError at the end."""
         receive = self.receive
         if receive is None:
             raise anyio.EndOfStream
         if self.backlog and receive.statistics().current_buffer_used == 0:
             return _as_item(self.backlog.popleft())
+        return receive.receive_nowait()
+
+    async def get(self) -> StreamItem:
+        """Next item, waiting for one; EndOfStream / ClosedResourceError when the stream ended."""
+        try:
+            return self.get_nowait()
+        except anyio.WouldBlock:
+            pass
+        receive = self.receive
+        if receive is None:
+            raise anyio.EndOfStream
         return await receive.receive()
 
 
@@ -474,7 +489,13 @@ class EventListener:
         while True:
             try:
                 async for item in stream:
-                    self._dispatch(filt, item)
+                    blocked = self._dispatch(filt, item)
+                    if blocked:
+                        # Let ready consumers run once (each drains its whole buffer), then
+                        # deliver or, for one that is really busy, apply the overflow policy.
+                        await asyncio.sleep(0)
+                        for consumer, event in blocked:
+                            consumer.offer(event, filt)
                     attempt = 0
                 return
             except AuthenticationError as err:
@@ -494,20 +515,28 @@ class EventListener:
                 await self._stream_backoff.sleep(self.backoff.delay(attempt))
                 attempt += 1
 
-    def _dispatch(self, filt: StreamFilter, item: StreamItem) -> None:
+    def _dispatch(self, filt: StreamFilter, item: StreamItem) -> list[tuple[_Consumer, StreamItem]]:
+        """Offer ``item`` to every interested consumer; return those whose buffer was full."""
+        blocked: list[tuple[_Consumer, StreamItem]] = []
         cls = item.__class__
         if cls is EventsSkipped or cls is StreamReset:
             for consumer in self._consumers:
-                if consumer.markers and filt in consumer.filters:
-                    consumer.offer(item, filt)
-            return
+                if (
+                    consumer.markers
+                    and filt in consumer.filters
+                    and not consumer.offer(item, filt, drop=False)
+                ):
+                    blocked.append((consumer, item))
+            return blocked
         type_name = item.type
-        targets = [c for c in self._consumers if filt in c.filters and c.wants(type_name)]
-        if not targets:
-            return
-        event = checked_event(item)  # type: ignore[arg-type]
-        for consumer in targets:
-            consumer.offer(event, filt)
+        event: StreamItem | None = None
+        for consumer in self._consumers:
+            if filt in consumer.filters and consumer.wants(type_name):
+                if event is None:
+                    event = checked_event(item)  # type: ignore[arg-type]
+                if not consumer.offer(event, filt, drop=False):
+                    blocked.append((consumer, event))
+        return blocked
 
     async def _run_callback(self, consumer: _Consumer) -> None:
         callback = consumer.callback
@@ -518,14 +547,19 @@ class EventListener:
                 item = await consumer.get()
             except (anyio.EndOfStream, anyio.ClosedResourceError):
                 return
-            if not consumer.active:
-                return
-            try:
-                result = callback(item)
-                if inspect.isawaitable(result):
-                    await result
-            except Exception:
-                _LOG.exception("event callback %r failed on %s", callback, getattr(item, "type", item))
+            while consumer.active:  # drain what is buffered without a loop iteration per item
+                try:
+                    result = callback(item)
+                    if inspect.isawaitable(result):
+                        await result
+                except Exception:
+                    _LOG.exception("event callback %r failed on %s", callback, getattr(item, "type", item))
+                try:
+                    item = consumer.get_nowait()
+                except anyio.WouldBlock:
+                    break
+                except (anyio.EndOfStream, anyio.ClosedResourceError):
+                    return
 
     def __repr__(self) -> str:
         return f"<EventListener state={self._state} consumers={len(self._consumers)} running={self.running}>"

@@ -22,11 +22,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from collections.abc import Callable, Collection
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final, Self, cast
 
 import anyio
 import msgspec
@@ -49,6 +48,7 @@ from ..models.events import (
     StreamItem,
     StreamReset,
     UnknownEvent,
+    _decode_batch,
     decode_events,
 )
 from ._backoff import Backoff
@@ -69,6 +69,9 @@ _ESTABLISHED_AFTER: Final = 0.5
 
 TypesArg = str | type[Event[Any]] | Collection[str | type[Event[Any]]] | None
 """Event types: a name, an event class, or a collection of them; None means every type."""
+
+
+_Ident = tuple[str, datetime]  # (device id, start time): one Syncthing process life
 
 
 class _Status(SyncthingModel, kw_only=True):
@@ -157,12 +160,17 @@ class EventStream:
         self.identity_check_after = identity_check_after
         self._on_state = on_state
 
-        self._pending: deque[StreamItem] = deque()
-        self._identity: tuple[str, datetime] | None = None
-        self._fetched: int | None = None  # last id fetched from the server (poll's since)
-        self._pos = 0  # last id handed to the consumer
-        self._pos_identity: tuple[str, datetime] | None = None
+        # Items to hand out are batch[i:]. The consumer's position is computed from the last
+        # item handed out, or from the base (where the previous batch left off) when i == 0.
+        self._batch: list[StreamItem] = []
+        self._i = 0
+        self._batch_ident: _Ident | None = None
+        self._base_ident: _Ident | None = None
+        self._base_pos = 0
+        self._identity: _Ident | None = None
+        self._fetched: int | None = None  # last id fetched from the server (the next poll's since)
         self._last_gid = 0
+        self._last_mark: tuple[int, datetime] | None = None  # (global id, time) of that event
         self._need_verify = True
         self._gap_reason = SkipReason.GAP
         self._last_poll_end = 0.0
@@ -193,40 +201,48 @@ class EventStream:
         """True once :meth:`aclose` was called."""
         return self._closed
 
+    def _position(self) -> tuple[_Ident | None, int]:
+        i = self._i
+        if i == 0:
+            return self._base_ident, self._base_pos
+        item = self._batch[i - 1]
+        if isinstance(item, StreamReset):
+            return self._batch_ident, 0
+        if isinstance(item, EventsSkipped):
+            return self._batch_ident, item.last_id
+        return self._batch_ident, item.id
+
     @property
     def last_id(self) -> int:
         """The id of the last event handed out (0 before the first)."""
-        return self._pos
+        return self._position()[1]
 
     @property
     def cursor(self) -> EventCursor | None:
         """Where the stream stands, to save and resume from; None before Syncthing was reached."""
-        ident = self._pos_identity
+        ident, pos = self._position()
         if ident is None:
             since = self._since_arg
             return since if isinstance(since, EventCursor) else None
-        return EventCursor(device_id=ident[0], start_time=ident[1], filter=self._filter, last_id=self._pos)
+        return EventCursor(device_id=ident[0], start_time=ident[1], filter=self._filter, last_id=pos)
 
     # -- iteration -----------------------------------------------------------------------
     def __aiter__(self) -> Self:
         return self
 
     async def __anext__(self) -> StreamItem:
-        pending = self._pending
-        if not pending:
-            await self._fill()
-            if not pending:
-                raise StopAsyncIteration
-        item = pending.popleft()
-        cls = item.__class__
-        if cls is EventsSkipped:
-            self._pos = item.last_id  # type: ignore[union-attr]
-        elif cls is StreamReset:
-            self._pos = 0
-            self._pos_identity = self._identity
-        else:
-            self._pos = item.id  # type: ignore[union-attr]
-        return item
+        i = self._i
+        batch = self._batch
+        if i < len(batch):
+            self._i = i + 1
+            return batch[i]
+        await self._fill()
+        i = self._i
+        batch = self._batch
+        if i < len(batch):
+            self._i = i + 1
+            return batch[i]
+        raise StopAsyncIteration
 
     async def __aenter__(self) -> Self:
         return self
@@ -263,12 +279,15 @@ class EventStream:
         """Fetch until something can be yielded, retrying transient failures; no-op when closed."""
         if self._closed:
             return
-        if self._fetched is not None and self._pos_identity is self._identity:
-            self._pos = self._fetched  # everything fetched was handed out or filtered out
+        if self._batch:  # handed out completely: start a new batch where this one left off
+            self._base_ident, self._base_pos = self._batch_ident, self._fetched or 0
+            self._batch = []
+            self._i = 0
+        self._batch_ident = self._identity
         with anyio.CancelScope() as scope:
             self._scope = scope
             try:
-                while not self._pending and not self._closed:
+                while not self._batch and not self._closed:
                     try:
                         await self._round()
                     except AuthenticationError:
@@ -316,11 +335,13 @@ class EventStream:
         """One step: check identity if needed, prime, poll once and queue what came."""
         if self._need_verify or time.monotonic() - self._last_poll_end > self.identity_check_after:
             await self._verify()
-            if self._pending:
+            if self._batch:
                 return
         if self._fetched is None:
-            self._fetched = await self._head()
-            self._pos = self._fetched
+            head = await self._head()
+            self._fetched = self._base_pos = head.id if head is not None else 0
+            self._base_ident = self._batch_ident = self._identity
+            self._last_mark = None if head is None else (head.global_id, head.time)
         since = self._fetched
         params = self._params
         params["since"] = since
@@ -337,14 +358,23 @@ class EventStream:
         finally:
             established.cancel()
         self._set_state(ConnectionState.CONNECTED)
-        events = decode_events(raw)
+        events, decoded = _decode_batch(raw, self.validate and self._types is None)
         self._last_poll_end = time.monotonic()
         if not events:
-            # Idle answer. A stale since (restart) also looks like this: check the newest id and
-            # who is answering (two small requests per poll_timeout).
+            # Idle answer. A stale since after a restart also looks like this: the newest event
+            # then has a lower id, or the same id but is another event.
             self._gap_reason = SkipReason.GAP
             head = await self._head()
-            await self._verify(regressed=head < since)
+            head_id = 0 if head is None else head.id
+            mark = self._last_mark
+            other = (
+                head is not None
+                and head_id == since
+                and mark is not None
+                and mark != (head.global_id, head.time)
+            )
+            if head_id < since or other:
+                await self._verify(regressed=True)
             return
         first = events[0]
         if first.global_id < self._last_gid or first.id > since + 1:
@@ -352,10 +382,25 @@ class EventStream:
             changed = await self._verify(regressed=first.global_id < self._last_gid)
             if changed:
                 return  # the batch belonged to the new process; refetch it from its first event
+        last = events[-1]
+        if (
+            self._types is None
+            and (decoded or not self.validate)
+            and first.id == since + 1
+            and last.id - since == len(events)  # ids strictly increase within a reply
+        ):
+            self._batch = cast(
+                "list[StreamItem]", events
+            )  # the common case: a contiguous batch, nothing to filter or check
+            self._fetched = last.id
+            self._last_gid = last.global_id
+            self._last_mark = (last.global_id, last.time)
+            self._gap_reason = SkipReason.GAP
+            return
         self._queue(events, since)
 
     def _queue(self, events: list[Event[Any]], since: int) -> None:
-        pending = self._pending
+        pending = self._batch
         types = self._types
         validate = self.validate
         filt = self._filter
@@ -388,9 +433,10 @@ class EventStream:
         self._gap_reason = SkipReason.GAP
         if last > since:
             self._last_gid = events[-1].global_id
+            self._last_mark = (events[-1].global_id, events[-1].time)
         self._fetched = last
-        if not pending:
-            self._pos = last
+        if not pending:  # everything was filtered out: the position moves on anyway
+            self._base_ident, self._base_pos = self._identity, last
 
     async def _verify(self, *, regressed: bool = False) -> bool:
         """Ask ``/rest/system/status`` who is answering; queue a StreamReset if the process changed."""
@@ -408,11 +454,11 @@ class EventStream:
                     )
                     self._reset(reason, since.last_id, since.start_time, ident)
                     return True
-                self._fetched = self._pos = since.last_id
+                self._fetched = self._base_pos = since.last_id
                 self._gap_reason = SkipReason.RESUME
             elif since is not None:
-                self._fetched = self._pos = since
-            self._pos_identity = ident
+                self._fetched = self._base_pos = since
+            self._base_ident = self._batch_ident = ident
             return False
         if ident != known:
             reason = ResetReason.RESTART if known[0] == ident[0] else ResetReason.DEVICE_CHANGED
@@ -433,8 +479,8 @@ class EventStream:
             self._path,
             reason,
         )
-        self._identity = ident
-        self._pending.append(
+        self._identity = self._batch_ident = ident
+        self._batch.append(
             StreamReset(
                 reason=reason,
                 last_id=last_id,
@@ -446,21 +492,22 @@ class EventStream:
         )
         self._fetched = 0
         self._last_gid = 0
+        self._last_mark = None
         self._gap_reason = SkipReason.RESTART
 
-    async def _head(self) -> int:
-        """The newest id in the subscription (0 if empty), without waiting."""
+    async def _head(self) -> Event[Any] | None:
+        """The newest event in the subscription (None if empty), without waiting."""
         raw = await self._core.request(
             "GET",
             self._path,
             params={"since": 0, "limit": 1, "timeout": 0},
             expect="bytes",
         )
-        events = decode_events(raw)
-        return max((e.id for e in events), default=0)
+        events = [e for e in decode_events(raw) if e.id > 0]
+        return events[-1] if events else None
 
     def __repr__(self) -> str:
-        return f"<EventStream {self._filter} state={self._state} last_id={self._pos}>"
+        return f"<EventStream {self._filter} state={self._state} last_id={self.last_id}>"
 
 
 _WARNED: set[str] = set()

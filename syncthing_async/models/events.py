@@ -687,14 +687,17 @@ class Event(msgspec.Struct, Generic[D], kw_only=True, gc=False, rename=_ENVELOPE
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Event):
             return NotImplemented
-        return (
-            type(self) is type(other)
-            and self.type == other.type
-            and self.id == other.id
-            and self.global_id == other.global_id
-            and self.time == other.time
-            and bytes(self._raw) == bytes(other._raw)
-        )
+        if (self.type, self.id, self.global_id, self.time) != (
+            other.type,
+            other.id,
+            other.global_id,
+            other.time,
+        ):
+            return False
+        try:
+            return bool(self.data == other.data)
+        except SyncthingDecodeError:
+            return self.raw_json == other.raw_json
 
     def __hash__(self) -> int:
         return hash((self.type, self.id, self.global_id, self.time))
@@ -1030,6 +1033,46 @@ StreamItem: TypeAlias = Event[Any] | EventsSkipped | StreamReset
 _BATCH_DECODER: msgspec.json.Decoder[list[Event[Any]]] = msgspec.json.Decoder(
     list[Union[_ALL_EVENT_CLASSES]]  # type: ignore[valid-type]  # noqa: UP007
 )
+
+
+def _eager_data(self: Event[Any]) -> Any:
+    return self._raw
+
+
+def _eager_raw_json(self: Event[Any]) -> bytes:
+    return msgspec.json.encode(self._raw)
+
+
+def _eager(cls: type[Event[Any]]) -> type[Event[Any]]:
+    """A hidden subclass of ``cls`` whose payload is decoded in the same pass as the envelope.
+
+    Same name, same ``isinstance``/``match`` behaviour; its ``data`` field holds the decoded
+    payload instead of raw JSON. Used when every payload will be read anyway.
+    """
+    eager: type[Event[Any]] = type(
+        cls.__name__,
+        (cls,),
+        {
+            "__annotations__": {"_raw": cls._data_type},
+            "__module__": cls.__module__,
+            "__qualname__": cls.__qualname__,
+            "__doc__": cls.__doc__,
+            "_decoder": None,
+            "data": property(_eager_data, doc="The typed payload (already decoded)."),
+            "raw_json": property(_eager_raw_json, doc="The payload as JSON bytes (re-encoded)."),
+        },
+        kw_only=True,
+        gc=False,
+        rename=_ENVELOPE_RENAME,
+        tag_field="type",
+        tag=cls._type_name,
+    )
+    return eager
+
+
+_EAGER_BATCH_DECODER: msgspec.json.Decoder[list[Event[Any]]] = msgspec.json.Decoder(
+    list[Union[tuple(_eager(cls) for cls in _ALL_EVENT_CLASSES)]]  # type: ignore[misc]  # noqa: UP007
+)
 _ENVELOPES_DECODER = msgspec.json.Decoder(list[RawEvent])
 _ITEMS_DECODER = msgspec.json.Decoder(list[msgspec.Raw])
 _ENVELOPE_DECODER = msgspec.json.Decoder(RawEvent)
@@ -1043,19 +1086,31 @@ def _from_envelope(env: RawEvent) -> Event[Any]:
     return cls(id=env.id, global_id=env.global_id, time=env.time, _raw=env.data)
 
 
-def decode_events(payload: bytes | memoryview | str) -> list[Event[Any]]:
+def decode_events(payload: bytes | memoryview | str, *, eager: bool = False) -> list[Event[Any]]:
     """Decode a ``/rest/events`` reply into event objects (payloads stay lazy).
 
     Unknown types become :class:`UnknownEvent`. An element whose envelope itself is broken
     (no id or time) is dropped with a warning. Raises SyncthingDecodeError only when the
-    reply is not a JSON array.
+    reply is not a JSON array. ``eager=True`` decodes every payload in the same pass (the
+    fastest way when all of them will be read); if any payload does not fit, or a type is
+    unknown, the batch is decoded lazily instead.
     """
+    return _decode_batch(payload, eager)[0]
+
+
+def _decode_batch(payload: bytes | memoryview | str, eager: bool) -> tuple[list[Event[Any]], bool]:
+    """Decode a batch; the flag says whether every payload is already decoded (eager pass)."""
+    if eager:
+        try:
+            return _EAGER_BATCH_DECODER.decode(payload), True
+        except msgspec.DecodeError:
+            pass
     try:
-        return _BATCH_DECODER.decode(payload)
+        return _BATCH_DECODER.decode(payload), False
     except msgspec.DecodeError:
         pass
     try:
-        return [_from_envelope(env) for env in _ENVELOPES_DECODER.decode(payload)]
+        return [_from_envelope(env) for env in _ENVELOPES_DECODER.decode(payload)], False
     except msgspec.DecodeError:
         pass
     try:
@@ -1069,7 +1124,7 @@ def decode_events(payload: bytes | memoryview | str) -> list[Event[Any]]:
             out.append(_from_envelope(_ENVELOPE_DECODER.decode(item)))
         except msgspec.DecodeError as err:
             _LOG.warning("dropping an event whose envelope does not fit: %s", err)
-    return out
+    return out, False
 
 
 _WARNED_TYPES: set[str] = set()
