@@ -332,6 +332,19 @@ async def test_aclose_from_another_task_ends_iteration(fake: FakeSyncthing, clie
         await stream.__anext__()
 
 
+async def test_aclose_inside_the_loop_stops_at_once(fake: FakeSyncthing, client: SyncthingClient) -> None:
+    for _ in range(5):
+        emit_state(fake, "x")
+    stream = client.events.stream(since=0, poll_timeout=1)
+    seen = []
+    async for item in stream:
+        seen.append(item)
+        if len(seen) == 3:
+            await stream.aclose()
+    assert [getattr(i, "id", None) for i in seen] == [1, 2, 3]
+    assert stream.last_id == 3
+
+
 async def test_get_one_shot(fake: FakeSyncthing, client: SyncthingClient) -> None:
     emit_state(fake, "scanning")
     evs = await client.events.get(since=1, timeout=0)

@@ -258,6 +258,7 @@ class EventStream:
     async def aclose(self) -> None:
         """Stop the stream; an in-flight poll (in any task) ends at once. Idempotent."""
         self._closed = True
+        del self._batch[self._i :]  # nothing more is handed out; the position stays
         scope = self._scope
         if scope is not None:
             scope.cancel()
