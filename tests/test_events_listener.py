@@ -347,3 +347,26 @@ async def test_ready_consumers_keep_up_with_a_burst(fake: FakeSyncthing, client:
         sub.close()
     for seen in (items, got, async_got):
         assert [getattr(i, "id", None) for i in seen] == list(range(3, 503))
+
+
+async def test_iterator_created_before_start_waits_for_it(
+    fake: FakeSyncthing, client: SyncthingClient
+) -> None:
+    listener = client.events.listener(poll_timeout=1)
+    sub = listener.iterate("FolderPaused")
+    task = asyncio.create_task(take(sub, 1))
+    await asyncio.sleep(0.05)
+    assert not task.done()
+    async with listener:
+        await fake.wait_polling()
+        paused(fake)
+        assert summary(await task) == [("FolderPaused", 3)]
+    assert [i async for i in sub] == []  # ended by stop()
+
+
+def test_unstarted_listener_leaks_nothing(client: SyncthingClient) -> None:
+    listener = client.events.listener()
+    listener.subscribe(print)
+    listener.iterate()
+    del listener
+    gc.collect()  # no ResourceWarning for unclosed memory streams (warnings are errors here)

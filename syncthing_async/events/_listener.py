@@ -108,14 +108,19 @@ class _Consumer:
         self.send: MemoryObjectSendStream[StreamItem] | None = None
         self.receive: MemoryObjectReceiveStream[StreamItem] | None = None
         self._warned = False
-        self.open()
+        self.closed = False
+        self.opened = anyio.Event()  # the stream exists only while the listener runs
 
     def open(self) -> None:
         if self.send is None:
             self.send, self.receive = anyio.create_memory_object_stream[StreamItem](self.buffer_size)
             self.backlog.clear()
+            self.closed = False
+            self.opened.set()
 
     def close(self) -> None:
+        self.closed = True
+        self.opened.set()  # wake a consumer still waiting for the listener to start
         send, receive = self.send, self.receive
         self.send = self.receive = None
         if send is not None:
@@ -180,6 +185,8 @@ class _Consumer:
 
     async def get(self) -> StreamItem:
         """Next item, waiting for one; EndOfStream / ClosedResourceError when the stream ended."""
+        if self.receive is None and not self.closed:
+            await self.opened.wait()  # subscribed before the listener started
         try:
             return self.get_nowait()
         except anyio.WouldBlock:
@@ -317,6 +324,7 @@ class EventListener:
         self._consumers.append(consumer)
         tg = self._tg
         if tg is not None:
+            consumer.open()
             if consumer.callback is not None:
                 tg.start_soon(self._run_callback, consumer)
             for filt in consumer.filters:
