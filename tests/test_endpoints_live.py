@@ -868,6 +868,9 @@ async def test_debug_file(cluster: Cluster) -> None:
         assert info.local.name in ("", "f2.txt")  # needed, not pulled: no local entry yet
         assert info.global_versions  # v1.x adds a dump of the global version list
         assert cluster.b.device_id in [a if isinstance(a, str) else a.id for a in info.availability]
+        with pytest.raises(NotFoundError) as missing:
+            await client.debug.file(folder="nope", file="x")
+        assert missing.value.body == "no such folder"
 
 
 async def test_debug_needs_debugging_on_v1(rwc: SyncthingClient) -> None:
