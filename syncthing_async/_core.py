@@ -26,6 +26,7 @@ from ._exceptions import (
 )
 from ._tls import ssl_for_request
 from ._versioning import SyncthingVersion
+from .models._base import DECODE_ERRORS
 
 __all__ = ["Namespace", "SessionCore", "encode_params", "quote"]
 
@@ -343,7 +344,7 @@ class SessionCore:
             if decoder is not None:
                 return decoder.decode(payload)
             return _ANY_DECODER.decode(payload) if payload.strip() else None
-        except (msgspec.ValidationError, msgspec.DecodeError) as err:
+        except DECODE_ERRORS as err:
             raise SyncthingDecodeError(
                 f"{method} {path}", str(err), payload[:200].decode("utf-8", "replace")
             ) from err

@@ -16,6 +16,7 @@ import msgspec
 from ._deviceid import DeviceID, to_device_id_str
 from ._exceptions import SyncthingDecodeError
 from ._preserve import attach_raw, diff, raw_of, to_wire
+from .models._base import DECODE_ERRORS
 
 __all__ = [
     "decode_config",
@@ -64,7 +65,7 @@ def decode_or_none(decoder: msgspec.json.Decoder[T], payload: bytes, endpoint: s
         return None
     try:
         return decoder.decode(payload)
-    except (msgspec.ValidationError, msgspec.DecodeError) as err:
+    except DECODE_ERRORS as err:
         raise _decode_error(endpoint, payload, err) from err
 
 
@@ -73,7 +74,7 @@ def decode_config(decoder: msgspec.json.Decoder[T], payload: bytes, endpoint: st
     try:
         obj = decoder.decode(payload)
         raw = msgspec.json.decode(payload)
-    except (msgspec.ValidationError, msgspec.DecodeError) as err:
+    except DECODE_ERRORS as err:
         raise _decode_error(endpoint, payload, err) from err
     return attach_raw(obj, raw)
 
@@ -138,7 +139,7 @@ def parse_meta_js(text: str, endpoint: str) -> dict[str, Any]:
         raise SyncthingDecodeError(endpoint, "no JSON object in meta.js", text[:200])
     try:
         value = msgspec.json.decode(text[start : end + 1])
-    except msgspec.DecodeError as err:
+    except DECODE_ERRORS as err:
         raise SyncthingDecodeError(endpoint, str(err), text[:200]) from err
     if not isinstance(value, dict):
         raise SyncthingDecodeError(endpoint, "meta.js holds no object", text[:200])

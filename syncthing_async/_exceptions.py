@@ -22,6 +22,7 @@ Every exception is a :class:`SyncthingError`::
 from __future__ import annotations
 
 import enum
+import re
 from typing import ClassVar
 
 __all__ = [
@@ -43,6 +44,12 @@ __all__ = [
 ]
 
 _BODY_LIMIT = 500
+_SECRET = re.compile(r'("(?:apiKey|password)"\s*:\s*")[^"]*')
+
+
+def redact(text: str) -> str:
+    """Hide the values of ``apiKey``/``password`` keys in a JSON excerpt."""
+    return _SECRET.sub(r"\1<redacted>", text)
 
 
 class SyncthingError(Exception):
@@ -98,7 +105,7 @@ class SyncthingDecodeError(SyncthingError):
     def __init__(self, endpoint: str, detail: str, excerpt: str = "") -> None:
         self.endpoint = endpoint
         self.detail = detail
-        self.excerpt = excerpt[:200]
+        self.excerpt = redact(excerpt[:200])
         msg = f"cannot decode response of {endpoint}: {detail}"
         if self.excerpt:
             msg += f" (payload starts {self.excerpt!r})"

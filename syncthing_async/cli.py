@@ -331,3 +331,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except BrokenPipeError:
         return 0
+    except ValueError as err:  # bad values found after parsing: --fingerprint, --types, --since
+        _out(f"error: {err}", sys.stderr)
+        return EXIT_USAGE

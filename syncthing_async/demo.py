@@ -121,6 +121,9 @@ async def _two_instances(seconds: float, files: int) -> int:
                         _say(_describe(item))
                         if await _in_sync(bob, path_b, files):
                             break
+                with anyio.move_on_after(2):  # the tail logged while we checked
+                    async for item in stream:
+                        _say(_describe(item))
             _say("")
             summary = await bob.db.status(folder="demo")
             files_bytes = f"{summary.local_files} files, {summary.local_bytes} bytes"

@@ -36,7 +36,7 @@ from .._exceptions import (
     SyncthingConnectionError,
     SyncthingDecodeError,
 )
-from ..models._base import SyncthingModel
+from ..models._base import DECODE_ERRORS, SyncthingModel
 from ..models.events import (
     DEFAULT_EVENT_TYPES,
     DISK_EVENT_TYPES,
@@ -245,7 +245,25 @@ class EventStream:
         raise StopAsyncIteration
 
     async def __aenter__(self) -> Self:
+        """With ``since=None``, fix the starting point now: every event Syncthing logs after
+        ``async with`` has entered is delivered (subscribe first, then act). If Syncthing cannot be
+        reached yet, the first poll does this instead, after reconnecting."""
+        if self._since_arg is None and self._fetched is None and not self._closed:
+            try:
+                if self._identity is None:
+                    await self._verify()
+                await self._prime()
+            except RETRYABLE:
+                self._need_verify = True
         return self
+
+    async def _prime(self) -> int:
+        """Start at the newest event of the subscription (``since=0&limit=1&timeout=0``)."""
+        head = await self._head()
+        self._fetched = self._base_pos = head_id = head.id if head is not None else 0
+        self._base_ident = self._batch_ident = self._identity
+        self._last_mark = None if head is None else (head.global_id, head.time)
+        return head_id
 
     async def __aexit__(
         self,
@@ -338,12 +356,9 @@ class EventStream:
             await self._verify()
             if self._batch:
                 return
-        if self._fetched is None:
-            head = await self._head()
-            self._fetched = self._base_pos = head.id if head is not None else 0
-            self._base_ident = self._batch_ident = self._identity
-            self._last_mark = None if head is None else (head.global_id, head.time)
         since = self._fetched
+        if since is None:
+            since = await self._prime()
         params = self._params
         params["since"] = since
         params["timeout"] = self.poll_timeout
@@ -428,7 +443,7 @@ class EventStream:
                 if decoder is not None and ev._data is msgspec.UNSET:
                     try:
                         ev._data = decoder.decode(ev._raw)
-                    except msgspec.DecodeError as err:
+                    except DECODE_ERRORS as err:
                         ev = _misfit(ev, err)
             pending.append(ev)
         self._gap_reason = SkipReason.GAP
@@ -514,7 +529,7 @@ class EventStream:
 _WARNED: set[str] = set()
 
 
-def _misfit(ev: Event[Any], err: msgspec.DecodeError) -> UnknownEvent:
+def _misfit(ev: Event[Any], err: Exception) -> UnknownEvent:
     if ev.type not in _WARNED:
         _WARNED.add(ev.type)
         _LOG.warning("%s event payload does not fit its model; yielding UnknownEvent: %s", ev.type, err)

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import msgspec
 
-__all__ = ["SyncthingEnum", "SyncthingModel", "syncthing_rename"]
+__all__ = ["DECODE_ERRORS", "SyncthingEnum", "SyncthingModel", "syncthing_rename"]
 
 _WORD = re.compile(r"_([a-z0-9])")
 
@@ -46,3 +46,8 @@ class SyncthingEnum(enum.StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return cls.__members__.get("UNKNOWN")
+
+
+DECODE_ERRORS: tuple[type[Exception], ...] = (msgspec.DecodeError, UnicodeDecodeError)
+"""What msgspec raises for a payload that does not fit: ValidationError is a DecodeError; invalid
+UTF-8 inside a JSON string surfaces as UnicodeDecodeError."""

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeAlias, TypeVar, Un
 import msgspec
 
 from .._exceptions import SyncthingDecodeError
-from ._base import SyncthingModel
+from ._base import DECODE_ERRORS, SyncthingModel
 
 __all__ = [
     "DEFAULT_EVENT_TYPES",
@@ -665,11 +665,11 @@ class Event(msgspec.Struct, Generic[D], kw_only=True, gc=False, rename=_ENVELOPE
 
     def _decode(self) -> Any:
         decoder = self._decoder
-        if decoder is None:
-            return msgspec.json.decode(self._raw)
         try:
+            if decoder is None:
+                return msgspec.json.decode(self._raw)
             return decoder.decode(self._raw)
-        except msgspec.DecodeError as err:
+        except DECODE_ERRORS as err:
             raise SyncthingDecodeError(
                 f"event {self.type} (id {self.id})",
                 str(err),
@@ -1103,26 +1103,26 @@ def _decode_batch(payload: bytes | memoryview | str, eager: bool) -> tuple[list[
     if eager:
         try:
             return _EAGER_BATCH_DECODER.decode(payload), True
-        except msgspec.DecodeError:
+        except DECODE_ERRORS:
             pass
     try:
         return _BATCH_DECODER.decode(payload), False
-    except msgspec.DecodeError:
+    except DECODE_ERRORS:
         pass
     try:
         return [_from_envelope(env) for env in _ENVELOPES_DECODER.decode(payload)], False
-    except msgspec.DecodeError:
+    except DECODE_ERRORS:
         pass
     try:
         items = _ITEMS_DECODER.decode(payload)
-    except msgspec.DecodeError as err:
+    except DECODE_ERRORS as err:
         text = bytes(payload[:200]) if not isinstance(payload, str) else payload[:200].encode()
         raise SyncthingDecodeError("/rest/events", str(err), text.decode("utf-8", "replace")) from err
     out: list[Event[Any]] = []
     for item in items:
         try:
             out.append(_from_envelope(_ENVELOPE_DECODER.decode(item)))
-        except msgspec.DecodeError as err:
+        except DECODE_ERRORS as err:
             _LOG.warning("dropping an event whose envelope does not fit: %s", err)
     return out, False
 
