@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import ssl
 import time
@@ -202,6 +203,7 @@ class SessionCore:
         session, self._session = self._session, None
         if session is not None and self._owns_session and not session.closed:
             await session.close()
+            await _let_transports_close()
 
     # -- version -------------------------------------------------------------------------
     def _learn_version(self, raw: str | None) -> None:
@@ -397,11 +399,13 @@ class SessionCore:
                     f"{method} {target.display}{path}: no answer within {total:g} s"
                 ) from err
             except aiohttp.ServerFingerprintMismatch as err:
+                await _let_transports_close()
                 raise SyncthingConnectionError(
                     f"{method} {target.display}{path}: certificate does not match the pinned "
                     f"fingerprint (got {err.got.hex().upper()})"
                 ) from err
             except aiohttp.ClientSSLError as err:
+                await _let_transports_close()
                 raise SyncthingConnectionError(
                     f"{method} {target.display}{path}: TLS failed: {err}. Syncthing's GUI certificate"
                     " is self-signed: pin it with fingerprint=... (see load_fingerprint)"
@@ -442,6 +446,12 @@ class SessionCore:
                 f"refusing to follow a redirect to another host ({nxt.host}): the API key stays here",
             )
         return nxt
+
+
+async def _let_transports_close() -> None:
+    """Give the loop one turn so transports aiohttp just closed (a failed TLS handshake, a pin
+    mismatch, the pool) finish closing, even if the caller's loop ends right after."""
+    await asyncio.sleep(0)
 
 
 class Namespace:
