@@ -86,6 +86,39 @@ async def test_idle_polls_are_normal(fake: FakeSyncthing, client: SyncthingClien
     assert states == [ConnectionState.CONNECTED, ConnectionState.DISCONNECTED]
 
 
+async def test_idle_poll_costs_one_request(fake: FakeSyncthing, client: SyncthingClient) -> None:
+    # An idle stream sends only its polls: after the first idle answer has checked the newest id,
+    # an idle answer to a poll sent right after the previous one needs no head or status check.
+    async with client.events.stream(poll_timeout=1, read_margin=0.5) as stream:
+        task = asyncio.create_task(take(stream, 1))
+        await fake.wait_polling()
+        await asyncio.sleep(0.12)  # first idle answer (50 ms) and its one head check
+        start = len(fake.requests)
+        await asyncio.sleep(0.5)  # about ten more idle answers
+        idle = fake.requests[start:]
+        emit_state(fake, "syncing")
+        (item,) = await task
+    assert summary([item]) == [("StateChanged", 3)]
+    assert len(idle) >= 5
+    assert all(r.path == "/rest/events" and r.query == {"since": "2", "timeout": "1"} for r in idle), idle
+    assert sum(1 for r in fake.requests if r.path == "/rest/system/status") == 1  # at 'async with' only
+    # after a batch was handed out, the first idle answer checks the head once (a restart may hide
+    # behind the consumer's pause), then polling alone resumes
+    stream = client.events.stream(since=3, poll_timeout=1, read_margin=0.5, identity_check_after=3600)
+    emit_state(fake, "idle")
+    assert summary(await take(stream, 1)) == [("StateChanged", 4)]
+    start = len(fake.requests)
+    task = asyncio.create_task(take(stream, 1))
+    await asyncio.sleep(0.5)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    after = [(r.path, r.query.get("limit")) for r in fake.requests[start:]]
+    assert after.count(("/rest/events", "1")) == 1
+    assert after.count(("/rest/events", None)) >= 5
+    assert ("/rest/system/status", None) not in after
+    await stream.aclose()
+
+
 async def test_client_side_type_filter(fake: FakeSyncthing, client: SyncthingClient) -> None:
     for _ in range(3):
         fake.emit("DevicePaused", {"device": "x"})

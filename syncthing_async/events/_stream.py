@@ -172,6 +172,11 @@ class EventStream:
         self._last_gid = 0
         self._last_mark: tuple[int, datetime] | None = None  # (global id, time) of that event
         self._need_verify = True
+        # True while _fetched is known not to exceed the newest id of the process answering: set
+        # by the server's answers (head, events), cleared by every identity check (a failure, a
+        # pause, a user-given since) and at each _fill (the consumer's gap). Only an idle answer
+        # to an unconfirmed since needs a head check; an idle stream polls once per timeout.
+        self._since_ok = False
         self._gap_reason = SkipReason.GAP
         self._last_poll_end = 0.0
         self._attempt = 0
@@ -253,6 +258,7 @@ class EventStream:
                 if self._identity is None:
                     await self._verify()
                 await self._prime()
+                self._last_poll_end = time.monotonic()  # just checked: iterating now needs no recheck
             except RETRYABLE:
                 self._need_verify = True
         return self
@@ -263,6 +269,7 @@ class EventStream:
         self._fetched = self._base_pos = head_id = head.id if head is not None else 0
         self._base_ident = self._batch_ident = self._identity
         self._last_mark = None if head is None else (head.global_id, head.time)
+        self._since_ok = True
         return head_id
 
     async def __aexit__(
@@ -298,6 +305,9 @@ class EventStream:
         """Fetch until something can be yielded, retrying transient failures; no-op when closed."""
         if self._closed:
             return
+        # The consumer paused since the last answer: a restart in that gap can hide behind a
+        # fresh connection, so the first idle answer of this call checks the head.
+        self._since_ok = False
         if self._batch:  # handed out completely: start a new batch where this one left off
             self._base_ident, self._base_pos = self._batch_ident, self._fetched or 0
             self._batch = []
@@ -378,9 +388,15 @@ class EventStream:
         self._last_poll_end = time.monotonic()
         if not events:
             # Idle answer. A stale since after a restart also looks like this: the newest event
-            # then has a lower id, or the same id but is another event.
+            # then has a lower id, or the same id but is another event. A restart cuts an open
+            # poll (a failure, so the next round checks the identity), and a pause between polls
+            # triggers the identity check: either leaves since unconfirmed. An idle answer to a
+            # confirmed since, from a poll sent right after the previous answer, needs no check.
             self._gap_reason = SkipReason.GAP
+            if self._since_ok:
+                return
             head = await self._head()
+            self._last_poll_end = time.monotonic()  # our own check is no consumer pause
             head_id = 0 if head is None else head.id
             mark = self._last_mark
             other = (
@@ -391,6 +407,8 @@ class EventStream:
             )
             if head_id < since or other:
                 await self._verify(regressed=True)
+            else:
+                self._since_ok = True
             return
         first = events[0]
         if first.global_id < self._last_gid or first.id > since + 1:
@@ -412,8 +430,10 @@ class EventStream:
             self._last_gid = last.global_id
             self._last_mark = (last.global_id, last.time)
             self._gap_reason = SkipReason.GAP
+            self._since_ok = True
             return
         self._queue(events, since)
+        self._since_ok = True
 
     def _queue(self, events: list[Event[Any]], since: int) -> None:
         pending = self._batch
@@ -458,6 +478,7 @@ class EventStream:
         """Ask ``/rest/system/status`` who is answering; queue a StreamReset if the process changed."""
         status = await self._core.request("GET", "/rest/system/status", decoder=_STATUS_DECODER)
         self._need_verify = False
+        self._since_ok = False
         ident = (status.my_id, status.start_time)
         known = self._identity
         if known is None:
@@ -507,6 +528,7 @@ class EventStream:
             )
         )
         self._fetched = 0
+        self._since_ok = True  # 0 is never ahead
         self._last_gid = 0
         self._last_mark = None
         self._gap_reason = SkipReason.RESTART
