@@ -1,9 +1,10 @@
 """syncthing_async: the asyncio-native, fully typed client for the Syncthing REST API."""
 
+from typing import TYPE_CHECKING, Any
+
 from ._client import SyncthingClient
 from ._deviceid import DeviceID
 from ._discovery import LocalConfig, discover_local
-from ._endpoints import ENDPOINTS, Endpoint
 from ._exceptions import (
     AuthenticationError,
     AuthReason,
@@ -27,6 +28,9 @@ from ._versioning import SyncthingVersion
 from .events import Backoff, ConnectionState, EventCursor, EventListener, EventStream
 from .mirror import StateMirror
 from .models.events import Event, EventsSkipped, StreamReset, UnknownEvent
+
+if TYPE_CHECKING:
+    from ._endpoints import ENDPOINTS, Endpoint
 
 __all__ = [
     "ENDPOINTS",
@@ -66,3 +70,12 @@ __all__ = [
     "fingerprint_from_pem",
     "load_fingerprint",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``ENDPOINTS`` and ``Endpoint`` (tooling) load the endpoint spec on first access."""
+    if name in ("ENDPOINTS", "Endpoint"):
+        from . import _endpoints
+
+        return getattr(_endpoints, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -262,14 +262,14 @@ def _respond(ep: Endpoint, args: list[str], kwargs: list[str], dec: str, label: 
     kind = ep.response
     lines: list[str] = []
     if kind == "json":
-        lines += _call("return await self._core.request", [*args, *kwargs, f"decoder={dec}"], "", ind)
+        lines += _call("return await self._core.request", [*args, *kwargs, f"decoder={dec}()"], "", ind)
     elif kind == "null_list":
-        lines += _call("result = await self._core.request", [*args, *kwargs, f"decoder={dec}"], "", ind)
+        lines += _call("result = await self._core.request", [*args, *kwargs, f"decoder={dec}()"], "", ind)
         lines.append(f"{ind}return [] if result is None else result")
     elif kind in ("json_or_empty", "config"):
         lines += _call("payload = await self._core.request", [*args, *kwargs, 'expect="bytes"'], "", ind)
         helper = "_h.decode_or_none" if kind == "json_or_empty" else "_h.decode_config"
-        lines.append(f'{ind}return {helper}({dec}, payload, "{label}")')
+        lines.append(f'{ind}return {helper}({dec}(), payload, "{label}")')
     elif kind in ("text", "bytes"):
         lines += _call("return await self._core.request", [*args, *kwargs, f'expect="{kind}"'], "", ind)
     elif kind == "meta_js":
@@ -367,12 +367,7 @@ def _namespaces_source() -> str:
     decoder_lines: list[str] = []
     for dec_type, name in decoders.items():
         used.update(_names(dec_type))
-        decoder_lines += _call(
-            f"{name}: Final[msgspec.json.Decoder[{dec_type}]] = msgspec.json.Decoder",
-            [dec_type],
-            "",
-            "",
-        )
+        decoder_lines += _call(f"{name}: Final[LazyDecoder[{dec_type}]] = LazyDecoder", [dec_type], "", "")
 
     std: dict[str, list[str]] = {}
     for name, module in _TYPING.items():
@@ -406,7 +401,7 @@ def _namespaces_source() -> str:
     for module in sorted(std):
         std_lines.append(f"from {module} import {', '.join(sorted(std[module], key=str.lower))}")
     imports += sorted(std_lines, key=lambda s: (s.startswith("from"), s.split()[1]))
-    imports += ["", "import msgspec", ""]
+    imports.append("")
     local = []
     if "_h" in used:
         local.append("from .. import _endpoint_helpers as _h")
@@ -424,6 +419,7 @@ def _namespaces_source() -> str:
     )
     for mod in sorted(models):
         local += _import_lines(mod, models[mod])
+    local.append("from . import LazyDecoder")
     imports += local
     all_names = [NAMESPACES[ns][0] for ns in NAMESPACES]
     all_block = ["__all__ = ["] + [f'    "{n}",' for n in sorted(all_names)] + ["]"]
@@ -447,8 +443,49 @@ def _import_lines(mod: str, names: list[str]) -> list[str]:
     return [f"from ..models.{mod} import (", *(f"    {n}," for n in names), ")"]
 
 
+_LAZY_DECODER = '''
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+import msgspec
+
+__all__ = ["LazyDecoder"]
+
+T = TypeVar("T")
+
+
+class LazyDecoder(Generic[T]):
+    """A ``msgspec.json.Decoder`` for one type, built on first use and then reused.
+
+    Building a decoder resolves the annotations of the whole Struct tree (CPU only, no I/O);
+    doing it on first use keeps ``import syncthing_async`` cheap.
+    """
+
+    __slots__ = ("_decoder", "type")
+
+    def __init__(self, type: Any) -> None:
+        self.type = type
+        self._decoder: msgspec.json.Decoder[T] | None = None
+
+    def __call__(self) -> msgspec.json.Decoder[T]:
+        """The decoder (built now if this is the first call)."""
+        decoder = self._decoder
+        if decoder is None:
+            decoder = self._decoder = msgspec.json.Decoder(self.type)
+        return decoder
+
+    def decode(self, buf: bytes | str) -> T:
+        """Shortcut for ``self().decode(buf)``."""
+        return self().decode(buf)
+'''
+
+
 def _init_source() -> str:
-    return _header("Code written by ``python -m syncthing_async._codegen`` from the endpoint spec.")
+    return (
+        _header("Code written by ``python -m syncthing_async._codegen`` from the endpoint spec.")
+        + _LAZY_DECODER
+    )
 
 
 def _endpoints_doc() -> str:

@@ -8,8 +8,6 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
-import msgspec
-
 from .. import _endpoint_helpers as _h
 from .._core import Namespace, SessionCore, quote
 from .._deviceid import DeviceID, to_device_id_str
@@ -60,6 +58,7 @@ from ..models.system import (
     SystemVersion,
     UpgradeInfo,
 )
+from . import LazyDecoder
 
 __all__ = [
     "ClusterAPI",
@@ -79,60 +78,54 @@ __all__ = [
     "SystemAPI",
 ]
 
-_D_SYSTEM_STATUS: Final[msgspec.json.Decoder[SystemStatus]] = msgspec.json.Decoder(SystemStatus)
-_D_SYSTEM_VERSION: Final[msgspec.json.Decoder[SystemVersion]] = msgspec.json.Decoder(SystemVersion)
-_D_PING: Final[msgspec.json.Decoder[Ping]] = msgspec.json.Decoder(Ping)
-_D_CONNECTIONS: Final[msgspec.json.Decoder[Connections]] = msgspec.json.Decoder(Connections)
-_D_DISCOVERY_CACHE: Final[msgspec.json.Decoder[DiscoveryCache]] = msgspec.json.Decoder(DiscoveryCache)
-_D_SYSTEM_ERRORS: Final[msgspec.json.Decoder[SystemErrors]] = msgspec.json.Decoder(SystemErrors)
-_D_SYSTEM_LOG: Final[msgspec.json.Decoder[SystemLog]] = msgspec.json.Decoder(SystemLog)
-_D_LOG_LEVELS: Final[msgspec.json.Decoder[LogLevels]] = msgspec.json.Decoder(LogLevels)
-_D_DEBUG_FACILITIES: Final[msgspec.json.Decoder[DebugFacilities]] = msgspec.json.Decoder(DebugFacilities)
-_D_SYSTEM_PATHS: Final[msgspec.json.Decoder[SystemPaths]] = msgspec.json.Decoder(SystemPaths)
-_D_LIST_STR_OPTIONAL: Final[msgspec.json.Decoder[list[str] | None]] = msgspec.json.Decoder(list[str] | None)
-_D_UPGRADE_INFO: Final[msgspec.json.Decoder[UpgradeInfo]] = msgspec.json.Decoder(UpgradeInfo)
-_D_OK_RESPONSE: Final[msgspec.json.Decoder[OkResponse]] = msgspec.json.Decoder(OkResponse)
-_D_CONFIGURATION: Final[msgspec.json.Decoder[Configuration]] = msgspec.json.Decoder(Configuration)
-_D_CONFIG_IN_SYNC: Final[msgspec.json.Decoder[ConfigInSync]] = msgspec.json.Decoder(ConfigInSync)
-_D_RESTART_REQUIRED: Final[msgspec.json.Decoder[RestartRequired]] = msgspec.json.Decoder(RestartRequired)
-_D_LIST_FOLDER_CONFIG: Final[msgspec.json.Decoder[list[FolderConfig]]] = msgspec.json.Decoder(
-    list[FolderConfig],
-)
-_D_FOLDER_CONFIG: Final[msgspec.json.Decoder[FolderConfig]] = msgspec.json.Decoder(FolderConfig)
-_D_LIST_DEVICE_CONFIG: Final[msgspec.json.Decoder[list[DeviceConfig]]] = msgspec.json.Decoder(
-    list[DeviceConfig],
-)
-_D_DEVICE_CONFIG: Final[msgspec.json.Decoder[DeviceConfig]] = msgspec.json.Decoder(DeviceConfig)
-_D_DEFAULT_IGNORES: Final[msgspec.json.Decoder[DefaultIgnores]] = msgspec.json.Decoder(DefaultIgnores)
-_D_OPTIONS: Final[msgspec.json.Decoder[Options]] = msgspec.json.Decoder(Options)
-_D_LDAP_CONFIG: Final[msgspec.json.Decoder[LdapConfig]] = msgspec.json.Decoder(LdapConfig)
-_D_GUI_CONFIG: Final[msgspec.json.Decoder[GuiConfig]] = msgspec.json.Decoder(GuiConfig)
-_D_PENDING_DEVICES: Final[msgspec.json.Decoder[PendingDevices]] = msgspec.json.Decoder(PendingDevices)
-_D_PENDING_FOLDERS: Final[msgspec.json.Decoder[PendingFolders]] = msgspec.json.Decoder(PendingFolders)
-_D_FOLDER_SUMMARY: Final[msgspec.json.Decoder[FolderSummary]] = msgspec.json.Decoder(FolderSummary)
-_D_COMPLETION: Final[msgspec.json.Decoder[Completion]] = msgspec.json.Decoder(Completion)
-_D_DB_FILE: Final[msgspec.json.Decoder[DbFile]] = msgspec.json.Decoder(DbFile)
-_D_IGNORES: Final[msgspec.json.Decoder[Ignores]] = msgspec.json.Decoder(Ignores)
-_D_NEED: Final[msgspec.json.Decoder[Need]] = msgspec.json.Decoder(Need)
-_D_REMOTE_NEED: Final[msgspec.json.Decoder[RemoteNeed]] = msgspec.json.Decoder(RemoteNeed)
-_D_LOCAL_CHANGED: Final[msgspec.json.Decoder[LocalChanged]] = msgspec.json.Decoder(LocalChanged)
-_D_LIST_BROWSE_ENTRY_OPTIONAL: Final[msgspec.json.Decoder[list[BrowseEntry] | None]] = msgspec.json.Decoder(
+_D_SYSTEM_STATUS: Final[LazyDecoder[SystemStatus]] = LazyDecoder(SystemStatus)
+_D_SYSTEM_VERSION: Final[LazyDecoder[SystemVersion]] = LazyDecoder(SystemVersion)
+_D_PING: Final[LazyDecoder[Ping]] = LazyDecoder(Ping)
+_D_CONNECTIONS: Final[LazyDecoder[Connections]] = LazyDecoder(Connections)
+_D_DISCOVERY_CACHE: Final[LazyDecoder[DiscoveryCache]] = LazyDecoder(DiscoveryCache)
+_D_SYSTEM_ERRORS: Final[LazyDecoder[SystemErrors]] = LazyDecoder(SystemErrors)
+_D_SYSTEM_LOG: Final[LazyDecoder[SystemLog]] = LazyDecoder(SystemLog)
+_D_LOG_LEVELS: Final[LazyDecoder[LogLevels]] = LazyDecoder(LogLevels)
+_D_DEBUG_FACILITIES: Final[LazyDecoder[DebugFacilities]] = LazyDecoder(DebugFacilities)
+_D_SYSTEM_PATHS: Final[LazyDecoder[SystemPaths]] = LazyDecoder(SystemPaths)
+_D_LIST_STR_OPTIONAL: Final[LazyDecoder[list[str] | None]] = LazyDecoder(list[str] | None)
+_D_UPGRADE_INFO: Final[LazyDecoder[UpgradeInfo]] = LazyDecoder(UpgradeInfo)
+_D_OK_RESPONSE: Final[LazyDecoder[OkResponse]] = LazyDecoder(OkResponse)
+_D_CONFIGURATION: Final[LazyDecoder[Configuration]] = LazyDecoder(Configuration)
+_D_CONFIG_IN_SYNC: Final[LazyDecoder[ConfigInSync]] = LazyDecoder(ConfigInSync)
+_D_RESTART_REQUIRED: Final[LazyDecoder[RestartRequired]] = LazyDecoder(RestartRequired)
+_D_LIST_FOLDER_CONFIG: Final[LazyDecoder[list[FolderConfig]]] = LazyDecoder(list[FolderConfig])
+_D_FOLDER_CONFIG: Final[LazyDecoder[FolderConfig]] = LazyDecoder(FolderConfig)
+_D_LIST_DEVICE_CONFIG: Final[LazyDecoder[list[DeviceConfig]]] = LazyDecoder(list[DeviceConfig])
+_D_DEVICE_CONFIG: Final[LazyDecoder[DeviceConfig]] = LazyDecoder(DeviceConfig)
+_D_DEFAULT_IGNORES: Final[LazyDecoder[DefaultIgnores]] = LazyDecoder(DefaultIgnores)
+_D_OPTIONS: Final[LazyDecoder[Options]] = LazyDecoder(Options)
+_D_LDAP_CONFIG: Final[LazyDecoder[LdapConfig]] = LazyDecoder(LdapConfig)
+_D_GUI_CONFIG: Final[LazyDecoder[GuiConfig]] = LazyDecoder(GuiConfig)
+_D_PENDING_DEVICES: Final[LazyDecoder[PendingDevices]] = LazyDecoder(PendingDevices)
+_D_PENDING_FOLDERS: Final[LazyDecoder[PendingFolders]] = LazyDecoder(PendingFolders)
+_D_FOLDER_SUMMARY: Final[LazyDecoder[FolderSummary]] = LazyDecoder(FolderSummary)
+_D_COMPLETION: Final[LazyDecoder[Completion]] = LazyDecoder(Completion)
+_D_DB_FILE: Final[LazyDecoder[DbFile]] = LazyDecoder(DbFile)
+_D_IGNORES: Final[LazyDecoder[Ignores]] = LazyDecoder(Ignores)
+_D_NEED: Final[LazyDecoder[Need]] = LazyDecoder(Need)
+_D_REMOTE_NEED: Final[LazyDecoder[RemoteNeed]] = LazyDecoder(RemoteNeed)
+_D_LOCAL_CHANGED: Final[LazyDecoder[LocalChanged]] = LazyDecoder(LocalChanged)
+_D_LIST_BROWSE_ENTRY_OPTIONAL: Final[LazyDecoder[list[BrowseEntry] | None]] = LazyDecoder(
     list[BrowseEntry] | None,
 )
-_D_FOLDER_ERRORS: Final[msgspec.json.Decoder[FolderErrors]] = msgspec.json.Decoder(FolderErrors)
-_D_FOLDER_VERSIONS: Final[msgspec.json.Decoder[FolderVersions]] = msgspec.json.Decoder(FolderVersions)
-_D_RESTORE_VERSIONS_RESULT: Final[msgspec.json.Decoder[RestoreVersionsResult]] = msgspec.json.Decoder(
-    RestoreVersionsResult,
-)
-_D_DEVICE_STATS: Final[msgspec.json.Decoder[DeviceStats]] = msgspec.json.Decoder(DeviceStats)
-_D_FOLDER_STATS: Final[msgspec.json.Decoder[FolderStats]] = msgspec.json.Decoder(FolderStats)
-_D_DEVICE_ID_RESPONSE: Final[msgspec.json.Decoder[DeviceIDResponse]] = msgspec.json.Decoder(DeviceIDResponse)
-_D_RANDOM_STRING: Final[msgspec.json.Decoder[RandomString]] = msgspec.json.Decoder(RandomString)
-_D_USAGE_REPORT: Final[msgspec.json.Decoder[UsageReport]] = msgspec.json.Decoder(UsageReport)
-_D_HEALTH: Final[msgspec.json.Decoder[Health]] = msgspec.json.Decoder(Health)
-_D_DEBUG_FILE: Final[msgspec.json.Decoder[DebugFile]] = msgspec.json.Decoder(DebugFile)
-_D_PEER_COMPLETION: Final[msgspec.json.Decoder[PeerCompletion]] = msgspec.json.Decoder(PeerCompletion)
-_D_HTTP_METRICS: Final[msgspec.json.Decoder[HttpMetrics]] = msgspec.json.Decoder(HttpMetrics)
+_D_FOLDER_ERRORS: Final[LazyDecoder[FolderErrors]] = LazyDecoder(FolderErrors)
+_D_FOLDER_VERSIONS: Final[LazyDecoder[FolderVersions]] = LazyDecoder(FolderVersions)
+_D_RESTORE_VERSIONS_RESULT: Final[LazyDecoder[RestoreVersionsResult]] = LazyDecoder(RestoreVersionsResult)
+_D_DEVICE_STATS: Final[LazyDecoder[DeviceStats]] = LazyDecoder(DeviceStats)
+_D_FOLDER_STATS: Final[LazyDecoder[FolderStats]] = LazyDecoder(FolderStats)
+_D_DEVICE_ID_RESPONSE: Final[LazyDecoder[DeviceIDResponse]] = LazyDecoder(DeviceIDResponse)
+_D_RANDOM_STRING: Final[LazyDecoder[RandomString]] = LazyDecoder(RandomString)
+_D_USAGE_REPORT: Final[LazyDecoder[UsageReport]] = LazyDecoder(UsageReport)
+_D_HEALTH: Final[LazyDecoder[Health]] = LazyDecoder(Health)
+_D_DEBUG_FILE: Final[LazyDecoder[DebugFile]] = LazyDecoder(DebugFile)
+_D_PEER_COMPLETION: Final[LazyDecoder[PeerCompletion]] = LazyDecoder(PeerCompletion)
+_D_HTTP_METRICS: Final[LazyDecoder[HttpMetrics]] = LazyDecoder(HttpMetrics)
 
 
 class ConfigFoldersAPI(Namespace):
@@ -143,7 +136,7 @@ class ConfigFoldersAPI(Namespace):
     async def list(self) -> list[FolderConfig]:
         """All folders. ``GET /rest/config/folders`` https://docs.syncthing.net/rest/config.html"""
         payload = await self._core.request("GET", "/rest/config/folders", expect="bytes")
-        return _h.decode_config(_D_LIST_FOLDER_CONFIG, payload, "GET /rest/config/folders")
+        return _h.decode_config(_D_LIST_FOLDER_CONFIG(), payload, "GET /rest/config/folders")
 
     async def put_many(self, *, folders: Sequence[FolderConfig | Mapping[str, Any]]) -> None:
         """Add or replace several folders (never deletes). ``PUT /rest/config/folders`` Upsert by id: each listed folder is decoded over defaults/folder and replaces or joins the existing ones; folders not listed are kept (REFERENCE §3.2). https://docs.syncthing.net/rest/config.html"""
@@ -159,7 +152,7 @@ class ConfigFoldersAPI(Namespace):
         """One folder (404 when unknown). ``GET /rest/config/folders/{folder_id}`` https://docs.syncthing.net/rest/config.html"""
         path = f"/rest/config/folders/{quote(folder_id)}"
         payload = await self._core.request("GET", path, expect="bytes")
-        return _h.decode_config(_D_FOLDER_CONFIG, payload, "GET /rest/config/folders/{folder_id}")
+        return _h.decode_config(_D_FOLDER_CONFIG(), payload, "GET /rest/config/folders/{folder_id}")
 
     async def put(self, *, folder_id: str, folder: FolderConfig | Mapping[str, Any]) -> None:
         """Replace one folder (its ``id`` must match). ``PUT /rest/config/folders/{folder_id}`` The body is decoded over defaults/folder: omitted fields get the defaults; Syncthing stores it under the body's id (REFERENCE §9.1). https://docs.syncthing.net/rest/config.html"""
@@ -187,7 +180,7 @@ class ConfigDevicesAPI(Namespace):
     async def list(self) -> list[DeviceConfig]:
         """All devices. ``GET /rest/config/devices`` https://docs.syncthing.net/rest/config.html"""
         payload = await self._core.request("GET", "/rest/config/devices", expect="bytes")
-        return _h.decode_config(_D_LIST_DEVICE_CONFIG, payload, "GET /rest/config/devices")
+        return _h.decode_config(_D_LIST_DEVICE_CONFIG(), payload, "GET /rest/config/devices")
 
     async def put_many(self, *, devices: Sequence[DeviceConfig | Mapping[str, Any]]) -> None:
         """Add or replace several devices (never deletes). ``PUT /rest/config/devices`` Upsert by deviceID: each listed device is decoded over defaults/device and replaces or joins the existing ones; devices not listed are kept (REFERENCE §3.2). https://docs.syncthing.net/rest/config.html"""
@@ -203,7 +196,7 @@ class ConfigDevicesAPI(Namespace):
         """One device (404 when unknown). ``GET /rest/config/devices/{device_id}`` https://docs.syncthing.net/rest/config.html"""
         path = f"/rest/config/devices/{quote(to_device_id_str(device_id))}"
         payload = await self._core.request("GET", path, expect="bytes")
-        return _h.decode_config(_D_DEVICE_CONFIG, payload, "GET /rest/config/devices/{device_id}")
+        return _h.decode_config(_D_DEVICE_CONFIG(), payload, "GET /rest/config/devices/{device_id}")
 
     async def put(self, *, device_id: DeviceID | str, device: DeviceConfig | Mapping[str, Any]) -> None:
         """Replace one device (its ``deviceID`` must match). ``PUT /rest/config/devices/{device_id}`` The body is decoded over defaults/device: omitted fields get the defaults; Syncthing stores it under the body's deviceID (REFERENCE §9.1). https://docs.syncthing.net/rest/config.html"""
@@ -231,7 +224,7 @@ class ConfigDefaultsAPI(Namespace):
     async def folder(self) -> FolderConfig:
         """The folder template (``id`` is empty). ``GET /rest/config/defaults/folder`` https://docs.syncthing.net/rest/config.html"""
         payload = await self._core.request("GET", "/rest/config/defaults/folder", expect="bytes")
-        return _h.decode_config(_D_FOLDER_CONFIG, payload, "GET /rest/config/defaults/folder")
+        return _h.decode_config(_D_FOLDER_CONFIG(), payload, "GET /rest/config/defaults/folder")
 
     async def put_folder(self, *, folder: FolderConfig | Mapping[str, Any]) -> None:
         """Replace the folder template. ``PUT /rest/config/defaults/folder`` The body is decoded over the hard-coded defaults: omitted fields are reset (REFERENCE §9.1). https://docs.syncthing.net/rest/config.html"""
@@ -246,7 +239,7 @@ class ConfigDefaultsAPI(Namespace):
     async def device(self) -> DeviceConfig:
         """The device template. ``GET /rest/config/defaults/device`` https://docs.syncthing.net/rest/config.html"""
         payload = await self._core.request("GET", "/rest/config/defaults/device", expect="bytes")
-        return _h.decode_config(_D_DEVICE_CONFIG, payload, "GET /rest/config/defaults/device")
+        return _h.decode_config(_D_DEVICE_CONFIG(), payload, "GET /rest/config/defaults/device")
 
     async def put_device(self, *, device: DeviceConfig | Mapping[str, Any]) -> None:
         """Replace the device template. ``PUT /rest/config/defaults/device`` The body is decoded over the hard-coded defaults: omitted fields are reset (REFERENCE §9.1). https://docs.syncthing.net/rest/config.html"""
@@ -260,7 +253,7 @@ class ConfigDefaultsAPI(Namespace):
 
     async def ignores(self) -> DefaultIgnores:
         """Default ignore patterns for new folders. ``GET /rest/config/defaults/ignores`` https://docs.syncthing.net/rest/config.html"""
-        return await self._core.request("GET", "/rest/config/defaults/ignores", decoder=_D_DEFAULT_IGNORES)
+        return await self._core.request("GET", "/rest/config/defaults/ignores", decoder=_D_DEFAULT_IGNORES())
 
     async def set_ignores(self, *, lines: Sequence[str]) -> None:
         """Replace the default ignore patterns. ``PUT /rest/config/defaults/ignores`` The body ``{"lines": [...]}`` replaces the whole list (REFERENCE §3.2). https://docs.syncthing.net/rest/config.html"""
@@ -276,7 +269,7 @@ class ConfigOptionsAPI(Namespace):
     async def get(self) -> Options:
         """The options. ``GET /rest/config/options`` https://docs.syncthing.net/rest/config.html"""
         payload = await self._core.request("GET", "/rest/config/options", expect="bytes")
-        return _h.decode_config(_D_OPTIONS, payload, "GET /rest/config/options")
+        return _h.decode_config(_D_OPTIONS(), payload, "GET /rest/config/options")
 
     async def put(self, *, options: Options | Mapping[str, Any]) -> None:
         """Replace the options. ``PUT /rest/config/options`` The body is decoded over the hard-coded defaults: omitted fields are reset (REFERENCE §9.1). https://docs.syncthing.net/rest/config.html"""
@@ -297,7 +290,7 @@ class ConfigGuiAPI(Namespace):
     async def get(self) -> GuiConfig:
         """The GUI settings (a change restarts the GUI listener). ``GET /rest/config/gui`` https://docs.syncthing.net/rest/config.html"""
         payload = await self._core.request("GET", "/rest/config/gui", expect="bytes")
-        return _h.decode_config(_D_GUI_CONFIG, payload, "GET /rest/config/gui")
+        return _h.decode_config(_D_GUI_CONFIG(), payload, "GET /rest/config/gui")
 
     async def put(self, *, gui: GuiConfig | Mapping[str, Any]) -> None:
         """Replace the GUI settings. ``PUT /rest/config/gui`` The body is decoded over the hard-coded defaults: omitted fields are reset (REFERENCE §9.1). https://docs.syncthing.net/rest/config.html"""
@@ -318,7 +311,7 @@ class ConfigLdapAPI(Namespace):
     async def get(self) -> LdapConfig:
         """The LDAP settings. ``GET /rest/config/ldap`` https://docs.syncthing.net/rest/config.html"""
         payload = await self._core.request("GET", "/rest/config/ldap", expect="bytes")
-        return _h.decode_config(_D_LDAP_CONFIG, payload, "GET /rest/config/ldap")
+        return _h.decode_config(_D_LDAP_CONFIG(), payload, "GET /rest/config/ldap")
 
     async def put(self, *, ldap: LdapConfig | Mapping[str, Any]) -> None:
         """Replace the LDAP settings. ``PUT /rest/config/ldap`` The body is decoded over the hard-coded defaults: omitted fields are reset (REFERENCE §9.1). https://docs.syncthing.net/rest/config.html"""
@@ -338,31 +331,31 @@ class SystemAPI(Namespace):
 
     async def status(self) -> SystemStatus:
         """System status: ID, uptime, listeners. ``GET /rest/system/status`` https://docs.syncthing.net/rest/system-status-get.html"""
-        return await self._core.request("GET", "/rest/system/status", decoder=_D_SYSTEM_STATUS)
+        return await self._core.request("GET", "/rest/system/status", decoder=_D_SYSTEM_STATUS())
 
     async def version(self) -> SystemVersion:
         """Version and build information. ``GET /rest/system/version`` https://docs.syncthing.net/rest/system-version-get.html"""
-        return await self._core.request("GET", "/rest/system/version", decoder=_D_SYSTEM_VERSION)
+        return await self._core.request("GET", "/rest/system/version", decoder=_D_SYSTEM_VERSION())
 
     async def ping(self) -> Ping:
         """Liveness check (GET). ``GET /rest/system/ping`` https://docs.syncthing.net/rest/system-ping-get.html"""
-        return await self._core.request("GET", "/rest/system/ping", decoder=_D_PING)
+        return await self._core.request("GET", "/rest/system/ping", decoder=_D_PING())
 
     async def ping_post(self) -> Ping:
         """Liveness check (POST). ``POST /rest/system/ping`` https://docs.syncthing.net/rest/system-ping-post.html"""
-        return await self._core.request("POST", "/rest/system/ping", decoder=_D_PING)
+        return await self._core.request("POST", "/rest/system/ping", decoder=_D_PING())
 
     async def connections(self) -> Connections:
         """Connections to devices and traffic totals. ``GET /rest/system/connections`` https://docs.syncthing.net/rest/system-connections-get.html"""
-        return await self._core.request("GET", "/rest/system/connections", decoder=_D_CONNECTIONS)
+        return await self._core.request("GET", "/rest/system/connections", decoder=_D_CONNECTIONS())
 
     async def discovery(self) -> DiscoveryCache:
         """Discovery cache: device ID -> addresses. ``GET /rest/system/discovery`` https://docs.syncthing.net/rest/system-discovery-get.html"""
-        return await self._core.request("GET", "/rest/system/discovery", decoder=_D_DISCOVERY_CACHE)
+        return await self._core.request("GET", "/rest/system/discovery", decoder=_D_DISCOVERY_CACHE())
 
     async def errors(self) -> SystemErrors:
         """Recent warnings and errors. ``GET /rest/system/error`` https://docs.syncthing.net/rest/system-error-get.html"""
-        return await self._core.request("GET", "/rest/system/error", decoder=_D_SYSTEM_ERRORS)
+        return await self._core.request("GET", "/rest/system/error", decoder=_D_SYSTEM_ERRORS())
 
     async def report_error(self, *, message: str) -> None:
         """Log an error message and show it in the GUI. ``POST /rest/system/error`` https://docs.syncthing.net/rest/system-error-post.html"""
@@ -375,7 +368,7 @@ class SystemAPI(Namespace):
     async def log(self, *, since: datetime | str | None = None) -> SystemLog:
         """Recent log lines. ``GET /rest/system/log`` https://docs.syncthing.net/rest/system-log-get.html"""
         params: dict[str, object] = {"since": None if since is None else _h.rfc3339(since)}
-        return await self._core.request("GET", "/rest/system/log", params=params, decoder=_D_SYSTEM_LOG)
+        return await self._core.request("GET", "/rest/system/log", params=params, decoder=_D_SYSTEM_LOG())
 
     async def log_text(self, *, since: datetime | str | None = None) -> str:
         """Recent log lines as plain text. ``GET /rest/system/log.txt`` https://docs.syncthing.net/rest/system-log-get.html"""
@@ -385,7 +378,7 @@ class SystemAPI(Namespace):
     async def log_levels(self) -> LogLevels:
         """Log facilities and their levels. ``GET /rest/system/loglevels`` (Syncthing 2.0.0+) https://docs.syncthing.net/rest/system-loglevels-get.html"""
         await self._core.require("GET /rest/system/loglevels", since="2.0.0")
-        return await self._core.request("GET", "/rest/system/loglevels", decoder=_D_LOG_LEVELS)
+        return await self._core.request("GET", "/rest/system/loglevels", decoder=_D_LOG_LEVELS())
 
     async def set_log_levels(self, *, levels: Mapping[str, str]) -> None:
         """Set log levels: facility -> DEBUG/INFO/WARN/ERROR. ``POST /rest/system/loglevels`` (Syncthing 2.0.0+) https://docs.syncthing.net/rest/system-loglevels-post.html"""
@@ -396,7 +389,7 @@ class SystemAPI(Namespace):
     async def debug_facilities(self) -> DebugFacilities:
         """Debug facilities and which are enabled (v1.x). ``GET /rest/system/debug`` (removed in Syncthing 2.0.0) (undocumented; see REFERENCE.md §3)"""
         await self._core.require("GET /rest/system/debug", until="2.0.0")
-        return await self._core.request("GET", "/rest/system/debug", decoder=_D_DEBUG_FACILITIES)
+        return await self._core.request("GET", "/rest/system/debug", decoder=_D_DEBUG_FACILITIES())
 
     async def set_debug(
         self,
@@ -415,7 +408,7 @@ class SystemAPI(Namespace):
     async def paths(self) -> SystemPaths:
         """Paths of config, database, logs. ``GET /rest/system/paths`` (Syncthing 1.21.0+) https://docs.syncthing.net/rest/system-paths-get.html"""
         await self._core.require("GET /rest/system/paths", since="1.21.0")
-        return await self._core.request("GET", "/rest/system/paths", decoder=_D_SYSTEM_PATHS)
+        return await self._core.request("GET", "/rest/system/paths", decoder=_D_SYSTEM_PATHS())
 
     async def browse(self, *, current: str | None = None, filesystem: str | None = None) -> list[str]:
         """Directories whose path starts with ``current`` (prefix match). ``GET /rest/system/browse`` https://docs.syncthing.net/rest/system-browse-get.html"""
@@ -424,13 +417,13 @@ class SystemAPI(Namespace):
             "GET",
             "/rest/system/browse",
             params=params,
-            decoder=_D_LIST_STR_OPTIONAL,
+            decoder=_D_LIST_STR_OPTIONAL(),
         )
         return [] if result is None else result
 
     async def upgrade_info(self) -> UpgradeInfo:
         """Running and latest version (501/503 when upgrades are disabled). ``GET /rest/system/upgrade`` https://docs.syncthing.net/rest/system-upgrade-get.html"""
-        return await self._core.request("GET", "/rest/system/upgrade", decoder=_D_UPGRADE_INFO)
+        return await self._core.request("GET", "/rest/system/upgrade", decoder=_D_UPGRADE_INFO())
 
     async def upgrade(self) -> OkResponse | None:
         """Upgrade and restart if a newer version exists; None when already newest. ``POST /rest/system/upgrade`` https://docs.syncthing.net/rest/system-upgrade-post.html"""
@@ -440,7 +433,7 @@ class SystemAPI(Namespace):
             timeout=max(self._core.timeout, 120.0),
             expect="bytes",
         )
-        return _h.decode_or_none(_D_OK_RESPONSE, payload, "POST /rest/system/upgrade")
+        return _h.decode_or_none(_D_OK_RESPONSE(), payload, "POST /rest/system/upgrade")
 
     async def pause(self, *, device: DeviceID | str | None = None) -> None:
         """Pause one device, or all without ``device``. ``POST /rest/system/pause`` https://docs.syncthing.net/rest/system-pause-post.html"""
@@ -454,16 +447,16 @@ class SystemAPI(Namespace):
 
     async def restart(self) -> OkResponse:
         """Restart Syncthing (event ids reset). ``POST /rest/system/restart`` https://docs.syncthing.net/rest/system-restart-post.html"""
-        return await self._core.request("POST", "/rest/system/restart", decoder=_D_OK_RESPONSE)
+        return await self._core.request("POST", "/rest/system/restart", decoder=_D_OK_RESPONSE())
 
     async def shutdown(self) -> OkResponse:
         """Shut Syncthing down. ``POST /rest/system/shutdown`` https://docs.syncthing.net/rest/system-shutdown-post.html"""
-        return await self._core.request("POST", "/rest/system/shutdown", decoder=_D_OK_RESPONSE)
+        return await self._core.request("POST", "/rest/system/shutdown", decoder=_D_OK_RESPONSE())
 
     async def reset(self, *, folder: str | None = None) -> OkResponse:
         """Reset the database (or one folder's index), then restart. ``POST /rest/system/reset`` https://docs.syncthing.net/rest/system-reset-post.html"""
         params: dict[str, object] = {"folder": folder}
-        return await self._core.request("POST", "/rest/system/reset", params=params, decoder=_D_OK_RESPONSE)
+        return await self._core.request("POST", "/rest/system/reset", params=params, decoder=_D_OK_RESPONSE())
 
     async def config(self) -> Configuration:
         """Whole configuration (deprecated alias). ``GET /rest/system/config`` Deprecated: since v1.12.0; use config.get(). https://docs.syncthing.net/rest/system-config-get.html"""
@@ -473,7 +466,7 @@ class SystemAPI(Namespace):
             stacklevel=2,
         )
         payload = await self._core.request("GET", "/rest/system/config", expect="bytes")
-        return _h.decode_config(_D_CONFIGURATION, payload, "GET /rest/system/config")
+        return _h.decode_config(_D_CONFIGURATION(), payload, "GET /rest/system/config")
 
     async def set_config(self, *, config: Configuration | Mapping[str, Any]) -> None:
         """Replace the whole configuration (deprecated alias). ``POST /rest/system/config`` Deprecated: since v1.12.0; use config.put(). The body is decoded over the hard-coded defaults: omitted fields are reset (REFERENCE §9.1). https://docs.syncthing.net/rest/system-config-post.html"""
@@ -492,7 +485,7 @@ class SystemAPI(Namespace):
             DeprecationWarning,
             stacklevel=2,
         )
-        return await self._core.request("GET", "/rest/system/config/insync", decoder=_D_CONFIG_IN_SYNC)
+        return await self._core.request("GET", "/rest/system/config/insync", decoder=_D_CONFIG_IN_SYNC())
 
 
 class ConfigAPI(Namespace):
@@ -518,7 +511,7 @@ class ConfigAPI(Namespace):
     async def get(self) -> Configuration:
         """The whole configuration. ``GET /rest/config`` https://docs.syncthing.net/rest/config.html"""
         payload = await self._core.request("GET", "/rest/config", expect="bytes")
-        return _h.decode_config(_D_CONFIGURATION, payload, "GET /rest/config")
+        return _h.decode_config(_D_CONFIGURATION(), payload, "GET /rest/config")
 
     async def put(self, *, config: Configuration | Mapping[str, Any]) -> None:
         """Replace the whole configuration. ``PUT /rest/config`` The body is decoded over the hard-coded defaults: omitted fields are reset (REFERENCE §9.1). https://docs.syncthing.net/rest/config.html"""
@@ -527,7 +520,7 @@ class ConfigAPI(Namespace):
 
     async def restart_required(self) -> RestartRequired:
         """Whether a restart is needed for the config to take effect. ``GET /rest/config/restart-required`` https://docs.syncthing.net/rest/config.html"""
-        return await self._core.request("GET", "/rest/config/restart-required", decoder=_D_RESTART_REQUIRED)
+        return await self._core.request("GET", "/rest/config/restart-required", decoder=_D_RESTART_REQUIRED())
 
     async def in_sync(self) -> ConfigInSync:
         """Undocumented alias of system.config_in_sync. ``GET /rest/config/insync`` Deprecated: undocumented alias; use restart_required(). (undocumented; see REFERENCE.md §3)"""
@@ -536,7 +529,7 @@ class ConfigAPI(Namespace):
             DeprecationWarning,
             stacklevel=2,
         )
-        return await self._core.request("GET", "/rest/config/insync", decoder=_D_CONFIG_IN_SYNC)
+        return await self._core.request("GET", "/rest/config/insync", decoder=_D_CONFIG_IN_SYNC())
 
 
 class ClusterAPI(Namespace):
@@ -546,7 +539,7 @@ class ClusterAPI(Namespace):
 
     async def pending_devices(self) -> PendingDevices:
         """Devices that tried to connect and are not configured. ``GET /rest/cluster/pending/devices`` https://docs.syncthing.net/rest/cluster-pending-devices-get.html"""
-        return await self._core.request("GET", "/rest/cluster/pending/devices", decoder=_D_PENDING_DEVICES)
+        return await self._core.request("GET", "/rest/cluster/pending/devices", decoder=_D_PENDING_DEVICES())
 
     async def dismiss_pending_device(self, *, device: DeviceID | str) -> None:
         """Forget a pending device. ``DELETE /rest/cluster/pending/devices`` https://docs.syncthing.net/rest/cluster-pending-devices-delete.html"""
@@ -560,7 +553,7 @@ class ClusterAPI(Namespace):
             "GET",
             "/rest/cluster/pending/folders",
             params=params,
-            decoder=_D_PENDING_FOLDERS,
+            decoder=_D_PENDING_FOLDERS(),
         )
 
     async def dismiss_pending_folder(self, *, folder: str, device: DeviceID | str | None = None) -> None:
@@ -580,7 +573,7 @@ class DbAPI(Namespace):
     async def status(self, *, folder: str) -> FolderSummary:
         """Folder summary (an expensive call). ``GET /rest/db/status`` https://docs.syncthing.net/rest/db-status-get.html"""
         params: dict[str, object] = {"folder": folder}
-        return await self._core.request("GET", "/rest/db/status", params=params, decoder=_D_FOLDER_SUMMARY)
+        return await self._core.request("GET", "/rest/db/status", params=params, decoder=_D_FOLDER_SUMMARY())
 
     async def completion(
         self,
@@ -593,17 +586,17 @@ class DbAPI(Namespace):
             "folder": folder,
             "device": None if device is None else to_device_id_str(device),
         }
-        return await self._core.request("GET", "/rest/db/completion", params=params, decoder=_D_COMPLETION)
+        return await self._core.request("GET", "/rest/db/completion", params=params, decoder=_D_COMPLETION())
 
     async def file(self, *, folder: str, file: str) -> DbFile:
         """Global and local index entries of one file. ``GET /rest/db/file`` https://docs.syncthing.net/rest/db-file-get.html"""
         params: dict[str, object] = {"folder": folder, "file": file}
-        return await self._core.request("GET", "/rest/db/file", params=params, decoder=_D_DB_FILE)
+        return await self._core.request("GET", "/rest/db/file", params=params, decoder=_D_DB_FILE())
 
     async def ignores(self, *, folder: str) -> Ignores:
         """Ignore patterns of a folder. ``GET /rest/db/ignores`` https://docs.syncthing.net/rest/db-ignores-get.html"""
         params: dict[str, object] = {"folder": folder}
-        return await self._core.request("GET", "/rest/db/ignores", params=params, decoder=_D_IGNORES)
+        return await self._core.request("GET", "/rest/db/ignores", params=params, decoder=_D_IGNORES())
 
     async def set_ignores(self, *, folder: str, lines: Sequence[str]) -> Ignores:
         """Replace a folder's ignore patterns. ``POST /rest/db/ignores`` https://docs.syncthing.net/rest/db-ignores-post.html"""
@@ -614,13 +607,13 @@ class DbAPI(Namespace):
             "/rest/db/ignores",
             params=params,
             json=body,
-            decoder=_D_IGNORES,
+            decoder=_D_IGNORES(),
         )
 
     async def need(self, *, folder: str, page: int | None = None, per_page: int | None = None) -> Need:
         """One page of what the folder still needs. ``GET /rest/db/need`` https://docs.syncthing.net/rest/db-need-get.html"""
         params: dict[str, object] = {"folder": folder, "page": page, "perpage": per_page}
-        return await self._core.request("GET", "/rest/db/need", params=params, decoder=_D_NEED)
+        return await self._core.request("GET", "/rest/db/need", params=params, decoder=_D_NEED())
 
     def iter_need(self, *, folder: str, per_page: int = DEFAULT_PER_PAGE) -> PageIterator[Need, FileInfo]:
         """Iterate over every item of ``need()``, one page per request (a short page ends it). ``GET /rest/db/need``"""
@@ -645,7 +638,7 @@ class DbAPI(Namespace):
             "page": page,
             "perpage": per_page,
         }
-        return await self._core.request("GET", "/rest/db/remoteneed", params=params, decoder=_D_REMOTE_NEED)
+        return await self._core.request("GET", "/rest/db/remoteneed", params=params, decoder=_D_REMOTE_NEED())
 
     def iter_remote_need(
         self,
@@ -675,7 +668,7 @@ class DbAPI(Namespace):
             "GET",
             "/rest/db/localchanged",
             params=params,
-            decoder=_D_LOCAL_CHANGED,
+            decoder=_D_LOCAL_CHANGED(),
         )
 
     def iter_local_changed(
@@ -710,7 +703,7 @@ class DbAPI(Namespace):
             "GET",
             "/rest/db/browse",
             params=params,
-            decoder=_D_LIST_BROWSE_ENTRY_OPTIONAL,
+            decoder=_D_LIST_BROWSE_ENTRY_OPTIONAL(),
         )
         return [] if result is None else result
 
@@ -745,7 +738,7 @@ class DbAPI(Namespace):
     ) -> Need:
         """Move a file to the top of the download queue. ``POST /rest/db/prio`` https://docs.syncthing.net/rest/db-prio-post.html"""
         params: dict[str, object] = {"folder": folder, "file": file, "page": page, "perpage": per_page}
-        return await self._core.request("POST", "/rest/db/prio", params=params, decoder=_D_NEED)
+        return await self._core.request("POST", "/rest/db/prio", params=params, decoder=_D_NEED())
 
     async def override(self, *, folder: str) -> None:
         """Make a send-only folder's state global. ``POST /rest/db/override`` https://docs.syncthing.net/rest/db-override-post.html"""
@@ -772,7 +765,12 @@ class FolderAPI(Namespace):
     ) -> FolderErrors:
         """One page of the folder's pull errors. ``GET /rest/folder/errors`` https://docs.syncthing.net/rest/folder-errors-get.html"""
         params: dict[str, object] = {"folder": folder, "page": page, "perpage": per_page}
-        return await self._core.request("GET", "/rest/folder/errors", params=params, decoder=_D_FOLDER_ERRORS)
+        return await self._core.request(
+            "GET",
+            "/rest/folder/errors",
+            params=params,
+            decoder=_D_FOLDER_ERRORS(),
+        )
 
     def iter_errors(
         self,
@@ -805,7 +803,7 @@ class FolderAPI(Namespace):
             "GET",
             "/rest/folder/pullerrors",
             params=params,
-            decoder=_D_FOLDER_ERRORS,
+            decoder=_D_FOLDER_ERRORS(),
         )
 
     async def versions(self, *, folder: str) -> FolderVersions:
@@ -815,7 +813,7 @@ class FolderAPI(Namespace):
             "GET",
             "/rest/folder/versions",
             params=params,
-            decoder=_D_FOLDER_VERSIONS,
+            decoder=_D_FOLDER_VERSIONS(),
         )
 
     async def restore_versions(
@@ -832,7 +830,7 @@ class FolderAPI(Namespace):
             "/rest/folder/versions",
             params=params,
             json=body,
-            decoder=_D_RESTORE_VERSIONS_RESULT,
+            decoder=_D_RESTORE_VERSIONS_RESULT(),
         )
 
 
@@ -843,11 +841,11 @@ class StatsAPI(Namespace):
 
     async def devices(self) -> DeviceStats:
         """Last seen and connection duration per device. ``GET /rest/stats/device`` https://docs.syncthing.net/rest/stats-device-get.html"""
-        return await self._core.request("GET", "/rest/stats/device", decoder=_D_DEVICE_STATS)
+        return await self._core.request("GET", "/rest/stats/device", decoder=_D_DEVICE_STATS())
 
     async def folders(self) -> FolderStats:
         """Last scan and last synced file per folder. ``GET /rest/stats/folder`` https://docs.syncthing.net/rest/stats-folder-get.html"""
-        return await self._core.request("GET", "/rest/stats/folder", decoder=_D_FOLDER_STATS)
+        return await self._core.request("GET", "/rest/stats/folder", decoder=_D_FOLDER_STATS())
 
 
 class SvcAPI(Namespace):
@@ -862,12 +860,12 @@ class SvcAPI(Namespace):
             "GET",
             "/rest/svc/deviceid",
             params=params,
-            decoder=_D_DEVICE_ID_RESPONSE,
+            decoder=_D_DEVICE_ID_RESPONSE(),
         )
 
     async def lang(self) -> list[str]:
         """Languages from the request's Accept-Language. ``GET /rest/svc/lang`` https://docs.syncthing.net/rest/svc-lang-get.html"""
-        result = await self._core.request("GET", "/rest/svc/lang", decoder=_D_LIST_STR_OPTIONAL)
+        result = await self._core.request("GET", "/rest/svc/lang", decoder=_D_LIST_STR_OPTIONAL())
         return [] if result is None else result
 
     async def random_string(self, *, length: int | None = None) -> RandomString:
@@ -877,7 +875,7 @@ class SvcAPI(Namespace):
             "GET",
             "/rest/svc/random/string",
             params=params,
-            decoder=_D_RANDOM_STRING,
+            decoder=_D_RANDOM_STRING(),
         )
 
     async def report(self, *, version: int | None = None) -> UsageReport:
@@ -888,7 +886,7 @@ class SvcAPI(Namespace):
             "/rest/svc/report",
             params=params,
             timeout=max(self._core.timeout, 30.0),
-            decoder=_D_USAGE_REPORT,
+            decoder=_D_USAGE_REPORT(),
         )
 
     async def qr(self, *, text: str) -> bytes:
@@ -917,7 +915,7 @@ class NoauthAPI(Namespace):
         if self._core.version is not None:
             await self._core.require("GET /rest/noauth/health", since="1.22.1")
         try:
-            return await self._core.request("GET", "/rest/noauth/health", decoder=_D_HEALTH)
+            return await self._core.request("GET", "/rest/noauth/health", decoder=_D_HEALTH())
         except NotFoundError:
             await self._core.require("GET /rest/noauth/health", since="1.22.1")
             raise
@@ -981,14 +979,14 @@ class DebugAPI(Namespace):
     async def file(self, *, folder: str, file: str) -> DebugFile:
         """Database details of one file. ``GET /rest/debug/file`` https://docs.syncthing.net/rest/debug.html"""
         params: dict[str, object] = {"folder": folder, "file": file}
-        return await self._core.request("GET", "/rest/debug/file", params=params, decoder=_D_DEBUG_FILE)
+        return await self._core.request("GET", "/rest/debug/file", params=params, decoder=_D_DEBUG_FILE())
 
     async def peer_completion(self) -> PeerCompletion:
         """Completion percentage per device (v1.x). ``GET /rest/debug/peerCompletion`` (removed in Syncthing 2.0.0) (undocumented; see REFERENCE.md §3)"""
         await self._core.require("GET /rest/debug/peerCompletion", until="2.0.0")
-        return await self._core.request("GET", "/rest/debug/peerCompletion", decoder=_D_PEER_COMPLETION)
+        return await self._core.request("GET", "/rest/debug/peerCompletion", decoder=_D_PEER_COMPLETION())
 
     async def http_metrics(self) -> HttpMetrics:
         """Timing statistics per REST path (v1.x). ``GET /rest/debug/httpmetrics`` (removed in Syncthing 2.0.0) (undocumented; see REFERENCE.md §3)"""
         await self._core.require("GET /rest/debug/httpmetrics", until="2.0.0")
-        return await self._core.request("GET", "/rest/debug/httpmetrics", decoder=_D_HTTP_METRICS)
+        return await self._core.request("GET", "/rest/debug/httpmetrics", decoder=_D_HTTP_METRICS())

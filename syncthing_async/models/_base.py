@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import enum
-import re
 from typing import Any, ClassVar
 
 import msgspec
 
 __all__ = ["DECODE_ERRORS", "SyncthingEnum", "SyncthingModel", "syncthing_rename"]
-
-_WORD = re.compile(r"_([a-z0-9])")
 
 
 def syncthing_rename(name: str) -> str:
@@ -18,6 +15,8 @@ def syncthing_rename(name: str) -> str:
 
     Irregular keys (``useTLS``, ``RawURL``...) are named explicitly with ``msgspec.field(name=...)``.
     """
+    if "_" not in name:  # most fields: called once per field of every model at import
+        return name
     parts = name.split("_")
     out = [parts[0]]
     for part in parts[1:]:
