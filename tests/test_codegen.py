@@ -36,12 +36,15 @@ def test_check_detects_a_stale_file(tmp_path: Path, capsys: pytest.CaptureFixtur
     shutil.copytree(PACKAGE_DIR / "_generated", pkg / "_generated")
     (tmp_path / "docs").mkdir()
     shutil.copy(REPO / "docs" / "ENDPOINTS.md", tmp_path / "docs" / "ENDPOINTS.md")
+    shutil.copy(REPO / "README.md", tmp_path / "README.md")
     assert stale_files(pkg) == {}
     target = pkg / "_generated" / "namespaces.py"
     target.write_text(target.read_text().replace("async def status(", "async def statuz(", 1))
     (tmp_path / "docs" / "ENDPOINTS.md").write_text("old table\n")
+    readme = tmp_path / "README.md"
+    readme.write_text(readme.read_text().replace("| GET | `/rest/system/status`", "| GET | `/rest/old`", 1))
     stale = stale_files(pkg)
-    assert sorted(stale) == ["../docs/ENDPOINTS.md", "_generated/namespaces.py"]
+    assert sorted(stale) == ["../README.md", "../docs/ENDPOINTS.md", "_generated/namespaces.py"]
 
 
 def test_check_exit_code_and_diff_on_stale(
@@ -80,7 +83,10 @@ def test_headers_carry_the_spec_hash() -> None:
     digest = spec_hash()
     assert len(digest) == 64
     for rel, source in render().items():
-        first = source.splitlines()[0]
+        if rel == "../README.md":  # only the section between the markers is generated
+            first = source.split("<!-- BEGIN GENERATED ENDPOINTS -->\n", 1)[1].splitlines()[0]
+        else:
+            first = source.splitlines()[0]
         assert "DO NOT EDIT" in first and digest in first, rel
 
 

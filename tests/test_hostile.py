@@ -35,7 +35,7 @@ import syncthing_async.models as models_pkg
 from syncthing_async import InvalidDeviceIDError, SyncthingDecodeError
 from syncthing_async._core import SessionCore
 from syncthing_async._deviceid import DeviceID
-from syncthing_async._generated import LazyDecoder
+from syncthing_async.models._base import LazyDecoder
 from syncthing_async.models.events import Event, UnknownEvent, checked_event, decode_events
 
 FIXTURES = Path(__file__).parent / "fixtures"

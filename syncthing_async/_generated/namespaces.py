@@ -13,6 +13,7 @@ from .._core import Namespace, SessionCore, quote
 from .._deviceid import DeviceID, to_device_id_str
 from .._exceptions import NotFoundError
 from .._pagination import DEFAULT_PER_PAGE, PageIterator
+from ..models._base import LazyDecoder
 from ..models.cluster import PendingDevices, PendingFolders
 from ..models.config import (
     ConfigInSync,
@@ -58,7 +59,6 @@ from ..models.system import (
     SystemVersion,
     UpgradeInfo,
 )
-from . import LazyDecoder
 
 __all__ = [
     "ClusterAPI",

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import enum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import msgspec
 
-__all__ = ["DECODE_ERRORS", "SyncthingEnum", "SyncthingModel", "syncthing_rename"]
+__all__ = ["DECODE_ERRORS", "LazyDecoder", "SyncthingEnum", "SyncthingModel", "syncthing_rename"]
 
 
 def syncthing_rename(name: str) -> str:
@@ -50,3 +50,31 @@ class SyncthingEnum(enum.StrEnum):
 DECODE_ERRORS: tuple[type[Exception], ...] = (msgspec.DecodeError, UnicodeDecodeError)
 """What msgspec raises for a payload that does not fit: ValidationError is a DecodeError; invalid
 UTF-8 inside a JSON string surfaces as UnicodeDecodeError."""
+
+
+T = TypeVar("T")
+
+
+class LazyDecoder(Generic[T]):
+    """A ``msgspec.json.Decoder`` for one type, built on first use and then reused.
+
+    Building a decoder resolves the annotations of the whole Struct tree (CPU only, no I/O);
+    doing it on first use keeps ``import syncthing_async`` cheap.
+    """
+
+    __slots__ = ("_decoder", "type")
+
+    def __init__(self, type: Any) -> None:
+        self.type = type
+        self._decoder: msgspec.json.Decoder[T] | None = None
+
+    def __call__(self) -> msgspec.json.Decoder[T]:
+        """The decoder (built now if this is the first call)."""
+        decoder = self._decoder
+        if decoder is None:
+            decoder = self._decoder = msgspec.json.Decoder(self.type)
+        return decoder
+
+    def decode(self, buf: bytes | str) -> T:
+        """Shortcut for ``self().decode(buf)``."""
+        return self().decode(buf)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeAlias, TypeVar, Un
 import msgspec
 
 from .._exceptions import SyncthingDecodeError
-from ._base import DECODE_ERRORS, SyncthingModel
+from ._base import DECODE_ERRORS, LazyDecoder, SyncthingModel
 
 __all__ = [
     "DEFAULT_EVENT_TYPES",
@@ -738,6 +738,16 @@ class UnknownEvent(Event[Any], kw_only=True, gc=False, rename=_ENVELOPE_RENAME):
         )
 
 
+class _DecoderOnFirstUse:
+    """Class attribute that builds the payload decoder on first access and then replaces itself
+    with it, so importing the module stays cheap and later lookups cost nothing extra."""
+
+    def __get__(self, obj: object, owner: type[Event[Any]]) -> msgspec.json.Decoder[Any]:
+        decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(owner._data_type)
+        owner._decoder = decoder
+        return decoder
+
+
 def _typed(name: str, data_type: Any, doc: str) -> Any:
     """Build ``<name>Event(Event[data_type])`` tagged with its Syncthing type name."""
     cls = type(
@@ -747,7 +757,7 @@ def _typed(name: str, data_type: Any, doc: str) -> Any:
             "__doc__": doc,
             "__module__": __name__,
             "__qualname__": f"{name}Event",
-            "_decoder": msgspec.json.Decoder(data_type),
+            "_decoder": _DecoderOnFirstUse(),
             "_data_type": data_type,
             "_type_name": name,
             "type": name,
@@ -1030,7 +1040,7 @@ StreamItem: TypeAlias = Event[Any] | EventsSkipped | StreamReset
 # Decoding
 # --------------------------------------------------------------------------------------
 
-_BATCH_DECODER: msgspec.json.Decoder[list[Event[Any]]] = msgspec.json.Decoder(
+_BATCH_DECODER: LazyDecoder[list[Event[Any]]] = LazyDecoder(
     list[Union[_ALL_EVENT_CLASSES]]  # type: ignore[valid-type]  # noqa: UP007
 )
 
@@ -1070,12 +1080,12 @@ def _eager(cls: type[Event[Any]]) -> type[Event[Any]]:
     return eager
 
 
-_EAGER_BATCH_DECODER: msgspec.json.Decoder[list[Event[Any]]] = msgspec.json.Decoder(
+_EAGER_BATCH_DECODER: LazyDecoder[list[Event[Any]]] = LazyDecoder(
     list[Union[tuple(_eager(cls) for cls in _ALL_EVENT_CLASSES)]]  # type: ignore[misc]  # noqa: UP007
 )
-_ENVELOPES_DECODER = msgspec.json.Decoder(list[RawEvent])
-_ITEMS_DECODER = msgspec.json.Decoder(list[msgspec.Raw])
-_ENVELOPE_DECODER = msgspec.json.Decoder(RawEvent)
+_ENVELOPES_DECODER: LazyDecoder[list[RawEvent]] = LazyDecoder(list[RawEvent])
+_ITEMS_DECODER: LazyDecoder[list[msgspec.Raw]] = LazyDecoder(list[msgspec.Raw])
+_ENVELOPE_DECODER: LazyDecoder[RawEvent] = LazyDecoder(RawEvent)
 _CLASS_BY_TYPE: dict[str, type[Event[Any]]] = {cls._type_name: cls for cls in _ALL_EVENT_CLASSES}
 
 
@@ -1102,26 +1112,26 @@ def _decode_batch(payload: bytes | memoryview | str, eager: bool) -> tuple[list[
     """Decode a batch; the flag says whether every payload is already decoded (eager pass)."""
     if eager:
         try:
-            return _EAGER_BATCH_DECODER.decode(payload), True
+            return _EAGER_BATCH_DECODER().decode(payload), True
         except DECODE_ERRORS:
             pass
     try:
-        return _BATCH_DECODER.decode(payload), False
+        return _BATCH_DECODER().decode(payload), False
     except DECODE_ERRORS:
         pass
     try:
-        return [_from_envelope(env) for env in _ENVELOPES_DECODER.decode(payload)], False
+        return [_from_envelope(env) for env in _ENVELOPES_DECODER().decode(payload)], False
     except DECODE_ERRORS:
         pass
     try:
-        items = _ITEMS_DECODER.decode(payload)
+        items = _ITEMS_DECODER().decode(payload)
     except DECODE_ERRORS as err:
         text = bytes(payload[:200]) if not isinstance(payload, str) else payload[:200].encode()
         raise SyncthingDecodeError("/rest/events", str(err), text.decode("utf-8", "replace")) from err
     out: list[Event[Any]] = []
     for item in items:
         try:
-            out.append(_from_envelope(_ENVELOPE_DECODER.decode(item)))
+            out.append(_from_envelope(_ENVELOPE_DECODER().decode(item)))
         except DECODE_ERRORS as err:
             _LOG.warning("dropping an event whose envelope does not fit: %s", err)
     return out, False
