@@ -27,6 +27,7 @@ import msgspec
 
 from .._exceptions import SyncthingDecodeError
 from ._base import DECODE_ERRORS, LazyDecoder, SyncthingModel
+from .db import FolderSummary
 
 __all__ = [
     "DEFAULT_EVENT_TYPES",
@@ -390,64 +391,15 @@ class RemoteDownloadProgressData(_Data, kw_only=True, gc=False):
             self.state = {}
 
 
-class EventFolderSummary(_Data, kw_only=True, gc=False):
-    """The folder summary carried by ``FolderSummary`` events (same shape as ``/rest/db/status``).
-
-    1.19.2 omits ``receiveOnly*`` for ordinary folders, ``error``/``watchError`` when unset and
-    ``remoteSequence``; there ``sequence`` is the local + global sum. Missing keys take defaults.
-    """
-
-    errors: int = 0
-    pull_errors: int = 0
-    invalid: str = ""
-    global_files: int = 0
-    global_directories: int = 0
-    global_symlinks: int = 0
-    global_deleted: int = 0
-    global_bytes: int = 0
-    global_total_items: int = 0
-    local_files: int = 0
-    local_directories: int = 0
-    local_symlinks: int = 0
-    local_deleted: int = 0
-    local_bytes: int = 0
-    local_total_items: int = 0
-    need_files: int = 0
-    need_directories: int = 0
-    need_symlinks: int = 0
-    need_deletes: int = 0
-    need_bytes: int = 0
-    need_total_items: int = 0
-    receive_only_changed_files: int = 0
-    receive_only_changed_directories: int = 0
-    receive_only_changed_symlinks: int = 0
-    receive_only_changed_deletes: int = 0
-    receive_only_changed_bytes: int = 0
-    receive_only_total_items: int = 0
-    in_sync_files: int = 0
-    in_sync_bytes: int = 0
-    state: str = ""
-    state_changed: datetime | None = None
-    error: str = ""
-    version: int = 0
-    sequence: int = 0
-    if TYPE_CHECKING:
-        remote_sequence: dict[str, int]
-    else:
-        remote_sequence: dict[str, int] | None = None
-    ignore_patterns: bool = False
-    watch_error: str = ""
-
-    def __post_init__(self) -> None:
-        if self.remote_sequence is None:
-            self.remote_sequence = {}
+EventFolderSummary = FolderSummary
+"""The summary carried by ``FolderSummary`` events: the same struct as ``/rest/db/status``."""
 
 
 class FolderSummaryData(_Data, kw_only=True, gc=False):
     """``FolderSummary``: a folder's counters changed (at most every 2 s per folder)."""
 
     folder: str
-    summary: EventFolderSummary
+    summary: FolderSummary
 
 
 class FolderCompletionData(_Data, kw_only=True, gc=False):
