@@ -15,7 +15,7 @@ import msgspec
 
 from ._deviceid import DeviceID, to_device_id_str
 from ._exceptions import SyncthingDecodeError
-from ._preserve import attach_raw, diff, raw_of, to_wire
+from ._preserve import attach_raw, diff, link_raw, raw_of, to_wire
 from .models._base import DECODE_ERRORS
 
 __all__ = [
@@ -73,10 +73,9 @@ def decode_config(decoder: msgspec.json.Decoder[T], payload: bytes, endpoint: st
     """Decode a config object (or list) and attach the raw JSON, so writes keep unknown keys."""
     try:
         obj = decoder.decode(payload)
-        raw = msgspec.json.decode(payload)
     except DECODE_ERRORS as err:
         raise _decode_error(endpoint, payload, err) from err
-    return attach_raw(obj, raw)
+    return link_raw(obj, payload)  # parsed again only on a write (to_wire/diff/raw_of)
 
 
 def wire(value: msgspec.Struct | Mapping[str, Any]) -> dict[str, Any]:

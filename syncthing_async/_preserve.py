@@ -12,6 +12,10 @@ Structs declared with ``dict=True``, so a decoded object can carry the raw JSON 
   ``null`` list go back exactly as they came.
 * :func:`diff` computes the minimal ``PATCH`` body between two objects.
 
+Decoding is cheap (:func:`decode_with_raw`, ``GET /rest/config``): the JSON text is kept unparsed
+and each object gets only a reference to its place in it (list items and their nested structs on
+first use); the text is parsed, once, by the first :func:`raw_of`/:func:`to_wire`/:func:`diff`.
+
 Syncthing's merge rules (REFERENCE.md §9.1, checked live):
 
 * **PATCH** decodes the body over the current object: omitted fields stay as they are, nested
@@ -30,12 +34,14 @@ attached raw JSON: use :func:`replace` (which carries it over), or pass the orig
 
 from __future__ import annotations
 
+import itertools
+import weakref
 from collections.abc import Mapping, Sequence
-from typing import Any, Final, NamedTuple, TypeVar, overload
+from typing import Any, Final, NamedTuple, TypeVar, get_args, overload
 
 import msgspec
 
-__all__ = ["attach_raw", "decode_with_raw", "diff", "raw_of", "replace", "to_wire"]
+__all__ = ["attach_raw", "decode_with_raw", "diff", "link_raw", "raw_of", "replace", "to_wire"]
 
 T = TypeVar("T")
 S = TypeVar("S", bound=msgspec.Struct)
@@ -62,6 +68,8 @@ class _StructInfo(NamedTuple):
     """Attribute name -> default value, for fields that have one."""
     identity: tuple[str, str] | None
     """(attribute name, wire key) that identifies list items of this type, if any."""
+    nested: tuple[tuple[str, str], ...]
+    """(attribute name, wire key) of the fields whose type can hold a struct."""
 
 
 _INFO: dict[type, _StructInfo] = {}
@@ -84,20 +92,104 @@ def _info(cls: type[msgspec.Struct]) -> _StructInfo:
             wire_names=frozenset(by_wire),
             defaults=defaults,
             identity=None if ident is None else (by_wire[ident], ident),
+            nested=tuple((f.name, f.encode_name) for f in fields if _holds_struct(f.type)),
         )
         _INFO[cls] = info
     return info
 
 
+def _holds_struct(tp: Any) -> bool:
+    if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
+        return True
+    return any(_holds_struct(arg) for arg in get_args(tp))
+
+
 # --- raw JSON attached to objects ------------------------------------------------------------
 
 
+class _Root:
+    """The JSON text of a decoded payload, parsed on first use (a write), then kept.
+
+    ``pending`` holds (weakly) the list items whose nested structs are not linked yet.
+    """
+
+    __slots__ = ("__weakref__", "_text", "_value", "pending")
+
+    def __init__(self, text: bytes | str) -> None:
+        self._text: bytes | str | None = text
+        self._value: Any = _MISSING
+        self.pending: list[weakref.ref[msgspec.Struct]] = []
+
+    def value(self) -> Any:
+        if self._text is not None:
+            self._value = msgspec.json.decode(self._text)
+            self._text = None
+        return self._value
+
+
+_PENDING: Final[weakref.WeakValueDictionary[int, _Root]] = weakref.WeakValueDictionary()
+"""Roots with items whose nested structs are not linked yet, oldest first (see :func:`_link_pending`)."""
+_ORDER: Final = itertools.count()
+
+
+class _Ref:
+    """Where an object's raw JSON lives in a :class:`_Root`: the parent's place plus one step.
+
+    ``step`` is a wire key (struct field or map key), an ``int`` (list position) or a
+    ``(wire key, value)`` pair (list item matched by its identity key). Resolved on first use.
+    """
+
+    __slots__ = ("_by_key", "_parent", "_step", "_value", "root", "shallow")
+
+    def __init__(self, root: _Root, parent: _Ref | None, step: Any) -> None:
+        self.root = root
+        self._parent = parent
+        self._step = step
+        self._value: Any = _MISSING
+        self._by_key: dict[Any, Any] | None = None
+        self.shallow = False
+        """True while the nested structs of the object holding this ref are not linked yet."""
+
+    def resolve(self) -> Any:
+        value = self._value
+        if value is _MISSING:
+            value = self._value = self._lookup()
+        return value
+
+    def _lookup(self) -> Any:
+        parent = self._parent
+        if parent is None:
+            return self.root.value()
+        base = parent.resolve()
+        step = self._step
+        if isinstance(step, str):
+            return base.get(step, _MISSING) if isinstance(base, dict) else _MISSING
+        if not isinstance(base, list):
+            return _MISSING
+        if isinstance(step, int):
+            return base[step] if step < len(base) else _MISSING
+        key, ident = step
+        by_key = parent._by_key
+        if by_key is None:  # built once per list, as _match_list does
+            by_key = parent._by_key = {b[key]: b for b in base if isinstance(b, dict) and key in b}
+        return by_key.get(ident, _MISSING)
+
+
 def raw_of(obj: object) -> dict[str, Any] | None:
-    """The raw JSON object attached to ``obj`` by :func:`attach_raw`, or None."""
+    """The raw JSON object attached to ``obj`` (by :func:`attach_raw` or a decode), or None."""
     d = getattr(obj, "__dict__", None)
     if d is None:
         return None
     raw = d.get(_RAW)
+    if raw is None and _PENDING and isinstance(obj, msgspec.Struct):
+        raw = _link_pending(d)
+    if type(raw) is tuple and isinstance(obj, msgspec.Struct):
+        raw = _settle_item(obj, d, raw)
+    if isinstance(raw, _Ref):
+        ref = raw
+        raw = ref.resolve()
+        if ref.shallow and isinstance(obj, msgspec.Struct):
+            _settle(obj, ref)
     return raw if isinstance(raw, dict) else None
 
 
@@ -139,12 +231,146 @@ def _attach(obj: object, raw: Any) -> None:
 
 
 def decode_with_raw(data: bytes | str, type_or_decoder: type[T] | msgspec.json.Decoder[T]) -> T:
-    """Decode ``data`` into the model and attach the raw JSON (see :func:`attach_raw`)."""
+    """Decode ``data`` into the model and attach the raw JSON (see :func:`attach_raw`).
+
+    The JSON text is kept as is and parsed only when it is needed (:func:`raw_of`,
+    :func:`to_wire`, :func:`diff`), so reading a large configuration costs one typed decode.
+    """
     if isinstance(type_or_decoder, msgspec.json.Decoder):
         obj = type_or_decoder.decode(data)
     else:
         obj = msgspec.json.decode(data, type=type_or_decoder)
-    return attach_raw(obj, data)
+    return link_raw(obj, data)
+
+
+def link_raw(obj: T, data: bytes | str) -> T:
+    """Attach the JSON text ``obj`` was decoded from, unparsed, to ``obj`` and its nested structs.
+
+    Same result as :func:`attach_raw` for an ``obj`` decoded from ``data``, but the text is parsed
+    only on the first :func:`raw_of` of any of these objects.
+    """
+    if isinstance(obj, msgspec.Struct) and getattr(obj, "__dict__", None) is None:
+        raise TypeError(f"{type(obj).__name__} is not declared with dict=True; it cannot carry raw JSON")
+    root = _Root(data)
+    _link(obj, root, _Ref(root, None, None))
+    return obj
+
+
+def _link(obj: Any, root: _Root, ref: _Ref) -> None:
+    """Give ``obj`` its place in ``root``; nested structs too, list items and map values shallowly.
+
+    A shallow item (each folder, device...) links its own nested structs on its first
+    :func:`raw_of`, so decoding a large configuration touches one object per item, not all.
+    """
+    if isinstance(obj, msgspec.Struct):
+        d = getattr(obj, "__dict__", None)
+        if d is not None:
+            d[_RAW] = ref
+        _link_fields(obj, root, ref)
+    elif isinstance(obj, list):
+        if obj and isinstance(obj[0], msgspec.Struct):
+            cls = type(obj[0])
+            info = _info(cls)
+            if not info.nested or not hasattr(obj[0], "__dict__") or cls.__weakrefoffset__ == 0:
+                for i, item in enumerate(obj):  # small items, or items that cannot be linked later
+                    step = (
+                        i
+                        if info.identity is None
+                        else (info.identity[1], getattr(item, info.identity[0], _MISSING))
+                    )
+                    _link_item(item, _Ref(root, ref, step))
+                return
+            # the fast path for Configuration.folders/devices: each item gets (list ref, step),
+            # made a _Ref with its nested structs linked on its first raw_of (or _link_pending)
+            pending = root.pending
+            if not pending:
+                _PENDING[next(_ORDER)] = root
+            new_weak = weakref.ref
+            ident = info.identity
+            for i, item in enumerate(obj):
+                if type(item) is not cls:
+                    _link_item(
+                        item, _Ref(root, ref, i if ident is None else (ident[1], getattr(item, ident[0])))
+                    )
+                    continue
+                item.__dict__[_RAW] = (ref, i if ident is None else (ident[1], getattr(item, ident[0])))
+                pending.append(new_weak(item))
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            if isinstance(k, str):
+                if isinstance(v, msgspec.Struct):
+                    _link_item(v, _Ref(root, ref, k))
+                elif isinstance(v, (list, dict)):
+                    _link(v, root, _Ref(root, ref, k))
+
+
+def _link_fields(obj: msgspec.Struct, root: _Root, ref: _Ref) -> None:
+    for name, key in _info(type(obj)).nested:
+        _link(getattr(obj, name), root, _Ref(root, ref, key))
+
+
+def _link_item(item: Any, ref: _Ref) -> None:
+    d = getattr(item, "__dict__", None)
+    if d is None:
+        if isinstance(item, msgspec.Struct):
+            _link_fields(item, ref.root, ref)  # cannot carry a ref itself: link what it holds now
+        return
+    d[_RAW] = ref
+    if not _info(type(item)).nested:
+        return
+    try:
+        pending = weakref.ref(item)
+    except TypeError:  # not declared with weakref=True: link its nested structs now
+        _link_fields(item, ref.root, ref)
+        return
+    ref.shallow = True
+    root = ref.root
+    if not root.pending:
+        _PENDING[next(_ORDER)] = root
+    root.pending.append(pending)
+
+
+def _settle_item(obj: msgspec.Struct, d: dict[str, Any], pending: tuple[_Ref, Any]) -> _Ref:
+    """Turn the ``(list ref, step)`` of a fast-linked list item into its :class:`_Ref`, linking its fields."""
+    parent, step = pending
+    ref = d[_RAW] = _Ref(parent.root, parent, step)
+    _link_fields(obj, ref.root, ref)
+    return ref
+
+
+def _settle(obj: msgspec.Struct, ref: _Ref) -> None:
+    """Link the nested structs of a shallow item (on its first use)."""
+    ref.shallow = False
+    _link_fields(obj, ref.root, ref)
+
+
+def _link_pending(d: dict[str, Any]) -> Any:
+    """Link shallow items, newest decode first, until the ``__dict__`` ``d`` has raw JSON.
+
+    Runs when :func:`raw_of` finds no raw JSON on an object: it may be a nested struct (a
+    folder's ``versioning``...) of an item whose own raw JSON was never asked for. Each item
+    is linked once; an object that never had raw JSON links everything still alive once.
+    """
+    while _PENDING:
+        try:
+            _, root = _PENDING.popitem()  # the newest
+        except KeyError:  # the last ones died meanwhile
+            break
+        items, root.pending = root.pending, []
+        for pending in items:
+            item = pending()
+            if item is None:
+                continue
+            item_dict = item.__dict__
+            ref = item_dict.get(_RAW)
+            if type(ref) is tuple:
+                _settle_item(item, item_dict, ref)  # may register new shallow items of this root
+            elif isinstance(ref, _Ref) and ref.shallow:
+                _settle(item, ref)
+        raw = d.get(_RAW)
+        if raw is not None:
+            return raw
+    return None
 
 
 def replace(obj: S, /, **changes: Any) -> S:

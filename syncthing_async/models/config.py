@@ -213,7 +213,7 @@ class ObservedDevice(SyncthingModel, kw_only=True, dict=True):
 # --- folder / device -------------------------------------------------------------------------
 
 
-class FolderConfig(SyncthingModel, kw_only=True, dict=True):
+class FolderConfig(SyncthingModel, kw_only=True, dict=True, weakref=True):
     """A folder: ``GET /rest/config/folders/{id}``: https://docs.syncthing.net/rest/config.html"""
 
     __doc_url__ = _CONFIG_URL
@@ -278,7 +278,7 @@ class FolderConfig(SyncthingModel, kw_only=True, dict=True):
             self.devices = []
 
 
-class DeviceConfig(SyncthingModel, kw_only=True, dict=True):
+class DeviceConfig(SyncthingModel, kw_only=True, dict=True, weakref=True):
     """A device: ``GET /rest/config/devices/{id}``: https://docs.syncthing.net/rest/config.html"""
 
     __doc_url__ = _CONFIG_URL
