@@ -161,6 +161,21 @@ def test_nested_objects_keep_their_own_raw() -> None:
     assert to_wire(other)["folders"][0]["futureFolder"] == raw["folders"][1]["futureFolder"]
 
 
+def test_a_folder_kept_after_its_config_is_dropped_keeps_its_raw() -> None:
+    import gc
+
+    raw = inject_unknown(raw_config())
+    cfg = decode_with_raw(json.dumps(raw).encode(), Configuration)
+    folder = cfg.folders[1]
+    del cfg
+    gc.collect()
+    # nothing was linked before the config went away: the folder still finds its own raw JSON,
+    # and so does its nested versioning (asked first, deepest-first)
+    assert to_wire(folder.versioning)["futureVersioning"] == 42
+    assert raw_of(folder) == raw["folders"][1]
+    assert to_wire(folder) == raw["folders"][1]
+
+
 def test_list_payload() -> None:
     data = (FIXTURES / "1.29.5" / "config_folders.json").read_bytes()
     raw = json.loads(data)
