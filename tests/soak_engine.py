@@ -324,11 +324,17 @@ class _Consumer:
             backoff=Backoff(initial=0.05, factor=2.0, cap=1.0),
         )
 
-    def _life_of(self, start: datetime | None) -> LifeAccount:
-        for life in self.lives:
-            if life.start_time == start:
-                return life
-        raise AssertionError(f"StreamReset into an unknown process life (start {start})")
+    async def _life_of(self, start: datetime | None) -> LifeAccount:
+        # The client may notice a restart before the scenario has registered the new life (it
+        # asks the daemon for its start time right after restarting it): wait for it, bounded.
+        deadline = time.monotonic() + 30
+        while True:
+            for life in self.lives:
+                if life.start_time == start:
+                    return life
+            if time.monotonic() > deadline:
+                raise AssertionError(f"StreamReset into an unknown process life (start {start})")
+            await asyncio.sleep(0.05)
 
     async def run(self) -> None:
         try:
@@ -340,7 +346,7 @@ class _Consumer:
                 elif isinstance(item, StreamReset):
                     self.markers["StreamReset"] += 1
                     self.life.reset_after = item.last_id
-                    self.life = self._life_of(item.new_start_time)
+                    self.life = await self._life_of(item.new_start_time)
                 else:
                     # copy the ints into arrays: nothing the library allocated is kept alive
                     self.life.delivered.append(item.id)
