@@ -98,3 +98,15 @@ def test_call_config_get_patch_and_scan(make_daemon) -> None:
 def test_usage_errors_exit_2(argv: list[str]) -> None:
     res = run(*argv)
     assert res.returncode == 2 and "usage:" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_scan_wait_and_wait_synced_on_a_real_folder(daemon: SyncthingDaemon) -> None:
+    res = run(*conn(daemon), "scan", "default-test", "--wait", "--timeout", "60")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "default-test: scanned"
+    res = run(*conn(daemon), "wait-synced", "default-test", "--timeout", "60")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "default-test: in sync"
+    assert "100.0%" in res.stderr  # the progress bar (non-tty: one line per change)
+    res = run(*conn(daemon), "wait-synced", "nope", "--timeout", "10")
+    assert res.returncode == 5 and "no such folder" in res.stderr.lower()
