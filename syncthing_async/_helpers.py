@@ -23,7 +23,7 @@ import anyio
 
 from ._deviceid import DeviceID, to_device_id_str
 from ._exceptions import SyncthingTimeoutError
-from .events import Backoff, ConnectionState, EventCursor, EventStream
+from .events import Backoff, ConnectionState, EventStream
 from .events._stream import TypesArg
 from .models.db import Completion, FolderState
 from .models.events import EventsSkipped, StreamReset
@@ -125,17 +125,9 @@ async def open_established_stream(
     with a cursor bound to the answering process, so a restart in between becomes a
     ``StreamReset`` instead of silently lost events. Close it (``async with``) when done.
     """
-    status = await client.system.status()
-    head = await client.events.get(since=0, limit=1, timeout=0)
-    cursor = EventCursor(
-        device_id=status.my_id,
-        start_time=status.start_time,
-        filter="default",
-        last_id=max((e.id for e in head), default=0),
-    )
-    return client.events.stream(
-        types, since=cursor, poll_timeout=poll_timeout, backoff=backoff, on_state=on_state
-    )
+    stream = client.events.stream(types, poll_timeout=poll_timeout, backoff=backoff, on_state=on_state)
+    await stream.__aenter__()  # fixes the start (identity + newest id); entering again is a no-op
+    return stream
 
 
 async def _within(timeout: float | None, what: str, fn: Callable[[], Awaitable[T]]) -> T:
