@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Self
 
 import aiohttp
 
-from ._core import SessionCore
+from ._core import DEFAULT_MAX_RESPONSE_SIZE, SessionCore
 from ._discovery import discover_local
 from ._exceptions import NotFoundError, SyncthingAPIError
 from ._generated.namespaces import (
@@ -43,7 +43,9 @@ class SyncthingClient:
     an ``aiohttp.ClientSession`` (it is never closed by this client); otherwise one is created
     lazily inside the running loop and closed by :meth:`close` or ``async with``.
     TLS is verified by default; ``fingerprint`` pins Syncthing's self-signed certificate
-    (SHA-256, hex with or without colons; see :func:`load_fingerprint`).
+    (SHA-256, hex with or without colons; see :func:`load_fingerprint`). ``max_response_size``
+    caps one response body (default 64 MiB; ``None``: no cap): a larger answer stops the read
+    and raises :class:`ResponseTooLargeError`. Bad arguments raise :class:`InvalidArgumentError`.
     """
 
     def __init__(
@@ -55,9 +57,16 @@ class SyncthingClient:
         timeout: float = 10.0,
         ssl: bool | ssl.SSLContext = True,
         fingerprint: str | None = None,
+        max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         self._core = SessionCore(
-            url, api_key, session=session, timeout=timeout, ssl=ssl, fingerprint=fingerprint
+            url,
+            api_key,
+            session=session,
+            timeout=timeout,
+            ssl=ssl,
+            fingerprint=fingerprint,
+            max_response_size=max_response_size,
         )
 
     @classmethod
@@ -67,6 +76,7 @@ class SyncthingClient:
         session: aiohttp.ClientSession | None = None,
         timeout: float = 10.0,
         env: dict[str, str] | None = None,
+        max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> Self:
         """Connect to the local Syncthing found through its ``config.xml`` (see README)."""
         found = await discover_local(env)
@@ -76,6 +86,7 @@ class SyncthingClient:
             session=session,
             timeout=timeout,
             fingerprint=found.fingerprint,
+            max_response_size=max_response_size,
         )
 
     def __repr__(self) -> str:

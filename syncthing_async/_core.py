@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import ssl
 import time
-import warnings
 from collections.abc import Mapping
 from typing import Any, Final, Literal, TypeVar, overload
 from urllib.parse import quote as _quote
@@ -17,10 +17,13 @@ import msgspec
 from yarl import URL
 
 from ._exceptions import (
-    SyncthingAPIError,
+    InvalidArgumentError,
+    RedirectRefusedError,
+    ResponseTooLargeError,
     SyncthingClosedError,
     SyncthingConnectionError,
     SyncthingDecodeError,
+    SyncthingError,
     SyncthingTimeoutError,
     UnsupportedError,
     error_for_status,
@@ -29,7 +32,7 @@ from ._tls import ssl_for_request
 from ._versioning import SyncthingVersion
 from .models._base import DECODE_ERRORS
 
-__all__ = ["Namespace", "SessionCore", "encode_params", "quote"]
+__all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "Namespace", "SessionCore", "encode_params", "quote"]
 
 _LOGGER = logging.getLogger("syncthing_async")
 
@@ -38,9 +41,14 @@ Expect = Literal["json", "text", "bytes", "none"]
 
 #: Syncthing closes idle keep-alive connections after 15 s; stay below that.
 KEEPALIVE_TIMEOUT: Final = 10.0
+#: Default cap on one response body: far above the largest real answers (a ``db/browse`` of a
+#: 100,000-file folder is about 16 MiB), low enough that a hostile server cannot exhaust memory.
+DEFAULT_MAX_RESPONSE_SIZE: Final = 64 * 1024 * 1024
 _IDEMPOTENT: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+#: Only reads follow redirects; a write is never re-sent anywhere (see ``SessionCore._follow``).
+_FOLLOWS_REDIRECTS: Final = frozenset({"GET", "HEAD"})
 _MAX_REDIRECTS: Final = 3
-_LOOPBACK: Final = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+_WARNED_PLAIN_HTTP: set[str] = set()
 
 
 class _VersionOnly(msgspec.Struct):
@@ -51,10 +59,20 @@ _VERSION_DECODER: Final = msgspec.json.Decoder(_VersionOnly)
 _ANY_DECODER: Final = msgspec.json.Decoder()
 
 
-def quote(segment: str) -> str:
-    """Quote one path segment (``/`` included) for use in a URL path."""
-    if not segment:
-        raise ValueError("path parameter must not be empty")
+def quote(segment: str, what: str = "id") -> str:
+    """Quote one id as a URL path segment; refuse ids a server would clean into another route.
+
+    Go's HTTP router decodes ``%2F`` and cleans ``.``/``..`` segments, then redirects to the cleaned
+    path: ``folders/..`` becomes ``/rest/config``. So an empty id, ``.``, ``..`` or one with ``/``
+    can never name an object and is refused here, before any request.
+    """
+    if not isinstance(segment, str):
+        raise InvalidArgumentError(f"{what} must be a string, not {type(segment).__name__}")
+    if segment in ("", ".", "..") or "/" in segment:
+        raise InvalidArgumentError(
+            f"{what} {segment!r} cannot be used in a URL path: Syncthing would route it elsewhere "
+            "or not at all (an id in a path must not be empty, '.', '..' or contain '/')"
+        )
     return _quote(segment, safe="")
 
 
@@ -87,12 +105,23 @@ class _Target:
     __slots__ = ("display", "origin", "prefix", "unix_path")
 
     def __init__(self, url: str) -> None:
-        parts = urlsplit(url.strip())
+        if not isinstance(url, str) or not url.strip():
+            raise InvalidArgumentError("url must be a non-empty string such as http://127.0.0.1:8384")
+        url = url.strip()
+        if "://" not in url:
+            raise InvalidArgumentError(
+                f"URL {url!r} has no scheme: write http://{url} (or https://, unix://)"
+            )
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError as err:
+            raise InvalidArgumentError(f"invalid URL {url!r}: {err}") from None
         scheme = parts.scheme.lower()
         self.unix_path: str | None = None
         if scheme in ("unix", "unixs"):
             if not parts.path:
-                raise ValueError("unix socket URL needs a path: unix:///path/to/socket")
+                raise InvalidArgumentError("unix socket URL needs a path: unix:///path/to/socket")
             self.unix_path = parts.path
             # Syncthing's host check accepts "localhost" for any listener.
             self.origin = URL.build(scheme="https" if scheme == "unixs" else "http", host="localhost")
@@ -100,14 +129,12 @@ class _Target:
             self.display = f"{scheme}://{parts.path}"
             return
         if scheme not in ("http", "https"):
-            raise ValueError(f"unsupported URL scheme {parts.scheme!r}: use http://, https:// or unix://")
-        if not parts.hostname:
-            raise ValueError(f"URL has no host: {url!r}")
+            raise InvalidArgumentError(
+                f"unsupported URL scheme {parts.scheme!r}: use http://, https:// or unix://"
+            )
         host = parts.hostname
-        if parts.port is not None:
-            port: int | None = parts.port
-        else:
-            port = None
+        if not host:
+            raise InvalidArgumentError(f"URL has no host: write {scheme}://HOST:PORT")
         self.origin = URL.build(scheme=scheme, host=host, port=port)
         self.prefix = parts.path.rstrip("/")
         # Never show credentials embedded in the URL.
@@ -115,8 +142,29 @@ class _Target:
 
     @property
     def is_loopback(self) -> bool:
-        host = self.origin.host or ""
-        return self.unix_path is not None or host in _LOOPBACK or host.startswith("127.")
+        """A unix socket, ``localhost`` or a loopback IP address (judged by :mod:`ipaddress`)."""
+        if self.unix_path is not None:
+            return True
+        host = (self.origin.host or "").strip("[]").lower().rstrip(".")
+        if host == "localhost" or host.endswith(".localhost"):
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
+
+
+def _check_api_key(api_key: str | None) -> str | None:
+    if api_key is None or api_key == "":
+        return None
+    if not isinstance(api_key, str):
+        raise InvalidArgumentError(f"api_key must be a string, not {type(api_key).__name__}")
+    if any(not (" " < ch < "\x7f") for ch in api_key):
+        raise InvalidArgumentError(
+            "api_key contains a control, space or non-ASCII character (a copy-paste slip?): "
+            "copy it again from Syncthing's GUI settings or config.xml"
+        )
+    return api_key
 
 
 class SessionCore:
@@ -131,23 +179,49 @@ class SessionCore:
         timeout: float = 10.0,
         ssl: bool | ssl.SSLContext = True,
         fingerprint: str | None = None,
+        max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
-        self._target = _Target(url)
-        self._api_key = api_key or None
+        target = self._target = _Target(url)
+        self._api_key = _check_api_key(api_key)
+        https = target.origin.scheme == "https"
+        if fingerprint is not None and not https:
+            raise InvalidArgumentError(
+                f"fingerprint= pins a TLS certificate, but {target.display} is not https: "
+                "use an https:// (or unixs://) URL, or drop fingerprint="
+            )
+        if fingerprint is not None and ssl is False:
+            raise InvalidArgumentError(
+                "fingerprint= and ssl=False contradict each other: the pin is the verification; "
+                "drop ssl=False"
+            )
+        if session is not None and target.unix_path is not None:
+            connector = session.connector
+            if not isinstance(connector, aiohttp.UnixConnector) or connector.path != target.unix_path:
+                raise InvalidArgumentError(
+                    f"{target.display} needs a session whose connector is "
+                    f"aiohttp.UnixConnector(path={target.unix_path!r}); or pass no session"
+                )
+        if max_response_size is not None and max_response_size <= 0:
+            raise InvalidArgumentError("max_response_size must be a positive number of bytes, or None")
+        try:
+            self._ssl = ssl_for_request(ssl, fingerprint)
+        except ValueError as err:
+            raise InvalidArgumentError(str(err)) from None
         self._session = session
         self._owns_session = session is None
         self._timeout = timeout
-        self._ssl = ssl_for_request(ssl, fingerprint)
+        self._max_response_size = max_response_size
         self._closed = False
         self._version: SyncthingVersion | None = None
         self._version_raw = ""
-        self._headers: dict[str, str] = {"X-API-Key": api_key} if api_key else {}
-        if api_key and self._target.origin.scheme == "http" and not self._target.is_loopback:
-            warnings.warn(
-                f"the Syncthing API key would go over plain HTTP to {self._target.origin.host}; "
-                "use https:// with fingerprint=... to protect it",
-                RuntimeWarning,
-                stacklevel=3,
+        self._headers: dict[str, str] = {"X-API-Key": self._api_key} if self._api_key else {}
+        host = target.origin.host or ""
+        if self._api_key and not https and not target.is_loopback and host not in _WARNED_PLAIN_HTTP:
+            _WARNED_PLAIN_HTTP.add(host)
+            _LOGGER.warning(
+                "the Syncthing API key goes over plain HTTP to %s; use https:// with fingerprint=... "
+                "to protect it (logged once per host)",
+                host,
             )
 
     # -- introspection -------------------------------------------------------------------
@@ -167,6 +241,11 @@ class SessionCore:
         return self._closed
 
     @property
+    def max_response_size(self) -> int | None:
+        """Largest response body read, in bytes (``None``: no limit)."""
+        return self._max_response_size
+
+    @property
     def has_api_key(self) -> bool:
         """True when an API key is configured."""
         return self._api_key is not None
@@ -178,14 +257,18 @@ class SessionCore:
 
     def set_api_key(self, api_key: str | None) -> None:
         """Replace the API key (for example after a user re-authenticates)."""
-        self._api_key = api_key or None
-        self._headers = {"X-API-Key": api_key} if api_key else {}
+        self._api_key = _check_api_key(api_key)
+        self._headers = {"X-API-Key": self._api_key} if self._api_key else {}
 
     # -- session lifecycle ---------------------------------------------------------------
     def _get_session(self) -> aiohttp.ClientSession:
         if self._closed:
             raise SyncthingClosedError("the Syncthing client is closed")
         session = self._session
+        if session is not None and session.closed:
+            raise SyncthingClosedError(
+                "the aiohttp session lent to this Syncthing client was closed by its owner"
+            )
         if session is None:
             if self._target.unix_path is not None:
                 connector: aiohttp.BaseConnector = aiohttp.UnixConnector(
@@ -363,13 +446,14 @@ class SessionCore:
         session = self._get_session()
         target = self._target
         url = target.origin.with_path(target.prefix + path, encoded=True)
-        query = encode_params(params)
+        query: list[tuple[str, str]] | None = encode_params(params)
         total = self._timeout if timeout is None else timeout
         client_timeout = aiohttp.ClientTimeout(total=total)
         retries_left = 1 if method in _IDEMPOTENT else 0
         redirects = 0
         started = time.perf_counter()
         while True:
+            failure: SyncthingError | None = None
             try:
                 async with session.request(
                     method,
@@ -382,38 +466,44 @@ class SessionCore:
                     allow_redirects=False,
                     raise_for_status=False,
                 ) as resp:
-                    payload = await resp.read()
+                    payload = await self._read_body(resp, method, path)
                     status = resp.status
                     self._learn_version(resp.headers.get("X-Syncthing-Version"))
                     location = resp.headers.get("Location")
-            except aiohttp.ServerDisconnectedError as err:
+            except aiohttp.ServerDisconnectedError:
                 # A pooled keep-alive connection Syncthing already closed: retry idempotent calls once.
                 if retries_left:
                     retries_left -= 1
                     continue
-                raise SyncthingConnectionError(
-                    f"{method} {target.display}{path}: server disconnected"
-                ) from err
-            except TimeoutError as err:
-                raise SyncthingTimeoutError(
+                failure = SyncthingConnectionError(f"{method} {target.display}{path}: server disconnected")
+            except TimeoutError:
+                failure = SyncthingTimeoutError(
                     f"{method} {target.display}{path}: no answer within {total:g} s"
-                ) from err
+                )
             except aiohttp.ServerFingerprintMismatch as err:
                 await _let_transports_close()
-                raise SyncthingConnectionError(
+                failure = SyncthingConnectionError(
                     f"{method} {target.display}{path}: certificate does not match the pinned "
                     f"fingerprint (got {err.got.hex().upper()})"
-                ) from err
+                )
             except aiohttp.ClientSSLError as err:
                 await _let_transports_close()
-                raise SyncthingConnectionError(
+                failure = SyncthingConnectionError(
                     f"{method} {target.display}{path}: TLS failed: {err}. Syncthing's GUI certificate"
                     " is self-signed: pin it with fingerprint=... (see load_fingerprint)"
-                ) from err
+                )
             except (aiohttp.ClientError, OSError) as err:
-                raise SyncthingConnectionError(
-                    f"{method} {target.display}{path}: {type(err).__name__}: {err}"
-                ) from err
+                failure = SyncthingConnectionError(f"{method} {target.display}{path}: {_describe(err)}")
+            except RuntimeError:
+                if not session.closed:
+                    raise
+                failure = SyncthingClosedError(
+                    "the aiohttp session lent to this Syncthing client was closed by its owner"
+                )
+            if failure is not None:
+                # Raised outside the except block: no __cause__/__context__ leads to aiohttp's
+                # request_info, whose headers hold the API key.
+                raise failure
             if _LOGGER.isEnabledFor(logging.DEBUG):
                 _LOGGER.debug(
                     "%s %s -> %d (%.1f ms, %d bytes)",
@@ -423,29 +513,84 @@ class SessionCore:
                     (time.perf_counter() - started) * 1000,
                     len(payload),
                 )
-            if 300 <= status < 400 and location:
+            if 300 <= status < 400:
                 url = self._follow(url, location, method, path, status)
+                query = None  # the Location carries its own query
                 redirects += 1
                 if redirects > _MAX_REDIRECTS:
-                    raise SyncthingAPIError(status, method, target.display + path, "too many redirects")
+                    raise RedirectRefusedError(
+                        status, method, target.display + path, "too many redirects", str(url)
+                    )
                 continue
-            if status >= 400 or 300 <= status < 400:
+            if status >= 400:
                 raise error_for_status(
                     status, method, target.display + path, payload.decode("utf-8", "replace")
                 )
             return status, payload
 
-    def _follow(self, current: URL, location: str, method: str, path: str, status: int) -> URL:
-        """Resolve a redirect; only the same host and port (an http->https upgrade included) is followed."""
-        nxt = current.join(URL(location))
-        if nxt.host != current.host or nxt.port != current.port:
-            raise SyncthingAPIError(
-                status,
-                method,
-                self._target.display + path,
-                f"refusing to follow a redirect to another host ({nxt.host}): the API key stays here",
+    async def _read_body(self, resp: aiohttp.ClientResponse, method: str, path: str) -> bytes:
+        """Read the whole body, stopping as soon as it passes ``max_response_size``."""
+        limit = self._max_response_size
+        if limit is None:
+            return await resp.read()
+        length = resp.content_length
+        if length is not None and length <= limit:
+            return await resp.read()
+        if length is None:
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in resp.content.iter_any():
+                size += len(chunk)
+                if size > limit:
+                    break
+                chunks.append(chunk)
+            else:
+                return b"".join(chunks)
+        resp.close()  # drop the connection: the rest of the body is never read
+        raise ResponseTooLargeError(
+            f"{method} {self._target.display}{path}: the answer is larger than max_response_size "
+            f"({limit} bytes); raise the limit with SyncthingClient(max_response_size=...) if it is genuine",
+            limit=limit,
+        )
+
+    def _follow(self, current: URL, location: str | None, method: str, path: str, status: int) -> URL:
+        """Resolve a redirect: only GET/HEAD, only the same host and port, never https to http."""
+        display = self._target.display + path
+        if not location:
+            raise RedirectRefusedError(status, method, display, "redirect without a Location header")
+        try:
+            nxt = current.join(URL(location))
+        except ValueError:
+            raise RedirectRefusedError(
+                status, method, display, "redirect to an invalid Location", location
+            ) from None
+        why = ""
+        if method not in _FOLLOWS_REDIRECTS:
+            why = f"a {method} is never re-sent to another URL"
+        elif nxt.host != current.host or nxt.port != current.port:
+            why = "the API key never goes to another host or port"
+        elif current.scheme == "https" and nxt.scheme != "https":
+            why = "the API key never leaves TLS"
+        elif nxt.scheme not in ("http", "https"):
+            why = f"unsupported scheme {nxt.scheme!r}"
+        if why:
+            raise RedirectRefusedError(
+                status, method, display, f"refused to follow the redirect to {location}: {why}", location
             )
         return nxt
+
+
+def _describe(err: BaseException) -> str:
+    """Say in plain words what went wrong on the wire (aiohttp's own texts mislead: 400 is no HTTP status)."""
+    if isinstance(err, aiohttp.ClientPayloadError):
+        return "the connection was lost while reading the answer"
+    if isinstance(err, aiohttp.ClientConnectorError):
+        return f"cannot connect: {err.strerror or err}"
+    if isinstance(err, aiohttp.ClientOSError):
+        return f"connection error: {err.strerror or err}"
+    if isinstance(err, aiohttp.ClientResponseError):
+        return f"invalid HTTP answer: {err.message}"
+    return f"{type(err).__name__}: {err}"
 
 
 async def _let_transports_close() -> None:

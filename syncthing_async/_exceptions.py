@@ -4,15 +4,18 @@ Every exception is a :class:`SyncthingError`::
 
     SyncthingError
     ├── SyncthingConnectionError       refused, reset, DNS, TLS, pin mismatch (wraps aiohttp/OSError)
-    │   └── SyncthingTimeoutError      also a builtin TimeoutError
+    │   ├── SyncthingTimeoutError      also a builtin TimeoutError
+    │   └── ResponseTooLargeError      the answer passed the client's max_response_size
     ├── SyncthingAPIError              HTTP status >= 400: .status .method .url .body
+    │   ├── RedirectRefusedError       a 3xx the client will not follow: .location
     │   ├── BadRequestError            400
     │   ├── AuthenticationError        401/403: .reason tells a wrong key from GUI auth and host check
     │   ├── NotFoundError              404
     │   └── ServerError                5xx
     ├── UnsupportedError               the connected Syncthing is too old or too new for the endpoint
     ├── SyncthingDecodeError           a payload that does not fit its model
-    ├── InvalidDeviceIDError           also a ValueError; raised before any request is sent
+    ├── InvalidArgumentError           also a ValueError; bad input caught before any request
+    │   └── InvalidDeviceIDError       a device ID failing its length, alphabet or check characters
     ├── SyncthingClosedError           the client was used after close()
     └── ConfigNotFoundError            local discovery found no Syncthing config.xml
 
@@ -30,8 +33,11 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConfigNotFoundError",
+    "InvalidArgumentError",
     "InvalidDeviceIDError",
     "NotFoundError",
+    "RedirectRefusedError",
+    "ResponseTooLargeError",
     "ServerError",
     "SyncthingAPIError",
     "SyncthingClosedError",
@@ -64,8 +70,23 @@ class SyncthingTimeoutError(SyncthingConnectionError, TimeoutError):
     """A request did not complete within its timeout."""
 
 
+class ResponseTooLargeError(SyncthingConnectionError):
+    """The answer grew past the client's ``max_response_size``; the read stopped there."""
+
+    def __init__(self, message: str, *, limit: int = 0) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_too_large, (str(self), self.limit))
+
+
+def _rebuild_too_large(message: str, limit: int) -> ResponseTooLargeError:
+    return ResponseTooLargeError(message, limit=limit)
+
+
 class SyncthingClosedError(SyncthingError):
-    """The client was used after it was closed."""
+    """The client was closed, or the aiohttp session it was lent was closed by its owner."""
 
 
 class ConfigNotFoundError(SyncthingError):
@@ -76,7 +97,11 @@ class ConfigNotFoundError(SyncthingError):
         self.searched = searched
 
 
-class InvalidDeviceIDError(SyncthingError, ValueError):
+class InvalidArgumentError(SyncthingError, ValueError):
+    """Bad input found locally, before any request: an id that is no path segment, a bad URL or key."""
+
+
+class InvalidDeviceIDError(InvalidArgumentError):
     """A device ID failed local validation (length, alphabet or check characters)."""
 
 
@@ -137,6 +162,17 @@ class SyncthingAPIError(SyncthingError):
 
     def __reduce__(self) -> tuple[object, ...]:
         return (type(self), (self.status, self.method, self.url, self.body))
+
+
+class RedirectRefusedError(SyncthingAPIError):
+    """A 3xx answer the client will not follow (a write, another host, https to http); ``.location``."""
+
+    def __init__(self, status: int, method: str, url: str, body: str, location: str = "") -> None:
+        super().__init__(status, method, url, body)
+        self.location = location
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.status, self.method, self.url, self.body, self.location))
 
 
 class BadRequestError(SyncthingAPIError):

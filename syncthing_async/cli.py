@@ -21,6 +21,7 @@ from ._client import SyncthingClient
 from ._endpoints import ENDPOINTS
 from ._exceptions import (
     AuthenticationError,
+    InvalidArgumentError,
     SyncthingAPIError,
     SyncthingConnectionError,
     SyncthingError,
@@ -317,6 +318,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_run(args))
     except KeyboardInterrupt:
         return 130
+    except InvalidArgumentError as err:  # a bad URL, key, fingerprint or id, found before any request
+        _out(f"error: {err}", sys.stderr)
+        return EXIT_USAGE
     except AuthenticationError as err:
         _out(f"error: authentication failed ({err.reason.value}): {err.body}", sys.stderr)
         return EXIT_AUTH

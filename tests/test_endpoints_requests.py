@@ -224,7 +224,7 @@ def sample(p: Param) -> tuple[Any, list[str] | str | None]:
     if p.type.startswith("bool"):
         return True, "true"
     if p.location == "path":
-        return "my folder/ü", "my folder/ü"
+        return "my folder ü", "my folder ü"
     return f"{p.name} välue&x=1", f"{p.name} välue&x=1"
 
 
@@ -252,7 +252,7 @@ def body_sample(ep: Endpoint) -> tuple[Any, Any]:
         return {"model": "DEBUG"}, {"model": "DEBUG"}
     if kind == "config_item":
         key = ep.body.key
-        return {"label": "L"}, {"label": "L", key: M47 if key == "deviceID" else "my folder/ü"}
+        return {"label": "L"}, {"label": "L", key: M47 if key == "deviceID" else "my folder ü"}
     if kind == "config_list":
         return [{"id": "a"}, {"id": "b", "x": 1}], [{"id": "a"}, {"id": "b", "x": 1}]
     return BODIES[kind]

@@ -11,8 +11,9 @@ from syncthing_async import _exceptions
 EXPECTED = {
     "ENDPOINTS", "AuthReason", "AuthenticationError", "Backoff", "BadRequestError",
     "ConfigNotFoundError", "ConnectionState", "DeviceID", "Endpoint", "Event", "EventCursor",
-    "EventListener", "EventStream", "EventsSkipped", "InvalidDeviceIDError", "LocalConfig",
-    "NotFoundError", "ProgressCallback", "ServerError", "StateMirror", "StreamReset",
+    "EventListener", "EventStream", "EventsSkipped", "InvalidArgumentError", "InvalidDeviceIDError",
+    "LocalConfig", "NotFoundError", "ProgressCallback", "RedirectRefusedError", "ResponseTooLargeError",
+    "ServerError", "StateMirror", "StreamReset",
     "SyncProgress", "SyncthingAPIError", "SyncthingClient", "SyncthingClosedError",
     "SyncthingConnectionError", "SyncthingDecodeError", "SyncthingError", "SyncthingTimeoutError",
     "SyncthingVersion", "UnknownEvent", "UnsupportedError", "__version__", "discover_local",

@@ -326,16 +326,37 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
     yield attempts
 
 
+@pytest.fixture
+def plain_http_log(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """Capture the library's warnings with its once-per-host memory cleared."""
+    from syncthing_async import _core
+
+    _core._WARNED_PLAIN_HTTP.clear()
+    caplog.set_level(logging.WARNING, logger="syncthing_async")
+    yield caplog
+    _core._WARNED_PLAIN_HTTP.clear()
+
+
 @pytest.mark.parametrize(
-    "url", ["http://192.0.2.10:8384", "http://syncthing.example:8384", "http://[2001:db8::1]:8384/st/"]
+    "url",
+    [
+        "http://192.0.2.10:8384",
+        "http://syncthing.example:8384",
+        "http://[2001:db8::1]:8384/st/",
+        "http://127.attacker.example:8384",  # a name, not a loopback address
+    ],
 )
-def test_plain_http_to_remote_host_warns_at_construction(url: str, no_network: list[object]) -> None:
-    with pytest.warns(RuntimeWarning, match="plain HTTP") as record:
+def test_plain_http_to_remote_host_is_logged_once_per_host(
+    url: str, no_network: list[object], plain_http_log: pytest.LogCaptureFixture
+) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a log line, never a RuntimeWarning at every client build
         client = SyncthingClient(url, KEY)
-    assert len(record) == 1
-    warning = record[0]
-    assert warning.filename == __file__  # points at the caller's line
-    _assert_secret_free([str(warning.message)])
+        SyncthingClient(url, KEY)
+    lines = [r.getMessage() for r in plain_http_log.records if "plain HTTP" in r.getMessage()]
+    assert len(lines) == 1, lines
+    assert "logged once per host" in lines[0]
+    _assert_secret_free(lines)
     assert no_network == []
     assert client._core._session is None  # nothing was opened
 
@@ -352,10 +373,13 @@ def test_plain_http_to_remote_host_warns_at_construction(url: str, no_network: l
         ("unix:///run/syncthing/gui.sock", KEY),
     ],
 )
-def test_no_warning_when_nothing_is_exposed(url: str, key: str | None, no_network: list[object]) -> None:
+def test_no_warning_when_nothing_is_exposed(
+    url: str, key: str | None, no_network: list[object], plain_http_log: pytest.LogCaptureFixture
+) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         SyncthingClient(url, key)
+    assert not [r for r in plain_http_log.records if "plain HTTP" in r.getMessage()]
     assert no_network == []
 
 

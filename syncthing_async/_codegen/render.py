@@ -158,7 +158,7 @@ def _path_expr(ep: Endpoint) -> str:
     for p in ep.params:
         if p.location == "path":
             inner = f"to_device_id_str({p.name})" if p.encoding == "device" else p.name
-            path = path.replace("{" + p.wire + "}", "{quote(" + inner + ")}")
+            path = path.replace("{" + p.wire + "}", "{quote(" + inner + ", " + repr(p.name) + ")}")
     return f'f"{path}"'
 
 

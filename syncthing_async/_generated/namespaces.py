@@ -150,25 +150,25 @@ class ConfigFoldersAPI(Namespace):
 
     async def get(self, *, folder_id: str) -> FolderConfig:
         """One folder (404 when unknown). ``GET /rest/config/folders/{folder_id}`` https://docs.syncthing.net/rest/config.html"""
-        path = f"/rest/config/folders/{quote(folder_id)}"
+        path = f"/rest/config/folders/{quote(folder_id, 'folder_id')}"
         payload = await self._core.request("GET", path, expect="bytes")
         return _h.decode_config(_D_FOLDER_CONFIG(), payload, "GET /rest/config/folders/{folder_id}")
 
     async def put(self, *, folder_id: str, folder: FolderConfig | Mapping[str, Any]) -> None:
         """Replace one folder (its ``id`` must match). ``PUT /rest/config/folders/{folder_id}`` The body is decoded over defaults/folder: omitted fields get the defaults; Syncthing stores it under the body's id (REFERENCE §9.1). https://docs.syncthing.net/rest/config.html"""
-        path = f"/rest/config/folders/{quote(folder_id)}"
+        path = f"/rest/config/folders/{quote(folder_id, 'folder_id')}"
         body = _h.wire_item(folder, "id", folder_id)
         await self._core.request("PUT", path, json=body, expect="none")
 
     async def patch(self, *, folder_id: str, changes: FolderConfig | Mapping[str, Any]) -> None:
         """Change some fields of one folder. ``PATCH /rest/config/folders/{folder_id}`` PATCH merges over the current object: omitted fields stay, nested objects and maps merge key by key, arrays are replaced; a fetched-and-modified model sends only its changed fields (REFERENCE §9.1). https://docs.syncthing.net/rest/config.html"""
-        path = f"/rest/config/folders/{quote(folder_id)}"
+        path = f"/rest/config/folders/{quote(folder_id, 'folder_id')}"
         body = _h.patch_body(changes)
         await self._core.request("PATCH", path, json=body, expect="none")
 
     async def delete(self, *, folder_id: str) -> None:
         """Remove one folder (no error when unknown). ``DELETE /rest/config/folders/{folder_id}`` https://docs.syncthing.net/rest/config.html"""
-        path = f"/rest/config/folders/{quote(folder_id)}"
+        path = f"/rest/config/folders/{quote(folder_id, 'folder_id')}"
         await self._core.request("DELETE", path, expect="none")
 
 
@@ -194,25 +194,25 @@ class ConfigDevicesAPI(Namespace):
 
     async def get(self, *, device_id: DeviceID | str) -> DeviceConfig:
         """One device (404 when unknown). ``GET /rest/config/devices/{device_id}`` https://docs.syncthing.net/rest/config.html"""
-        path = f"/rest/config/devices/{quote(to_device_id_str(device_id))}"
+        path = f"/rest/config/devices/{quote(to_device_id_str(device_id), 'device_id')}"
         payload = await self._core.request("GET", path, expect="bytes")
         return _h.decode_config(_D_DEVICE_CONFIG(), payload, "GET /rest/config/devices/{device_id}")
 
     async def put(self, *, device_id: DeviceID | str, device: DeviceConfig | Mapping[str, Any]) -> None:
         """Replace one device (its ``deviceID`` must match). ``PUT /rest/config/devices/{device_id}`` The body is decoded over defaults/device: omitted fields get the defaults; Syncthing stores it under the body's deviceID (REFERENCE §9.1). https://docs.syncthing.net/rest/config.html"""
-        path = f"/rest/config/devices/{quote(to_device_id_str(device_id))}"
+        path = f"/rest/config/devices/{quote(to_device_id_str(device_id), 'device_id')}"
         body = _h.wire_item(device, "deviceID", device_id)
         await self._core.request("PUT", path, json=body, expect="none")
 
     async def patch(self, *, device_id: DeviceID | str, changes: DeviceConfig | Mapping[str, Any]) -> None:
         """Change some fields of one device. ``PATCH /rest/config/devices/{device_id}`` PATCH merges over the current object: omitted fields stay, nested objects and maps merge key by key, arrays are replaced; a fetched-and-modified model sends only its changed fields (REFERENCE §9.1). https://docs.syncthing.net/rest/config.html"""
-        path = f"/rest/config/devices/{quote(to_device_id_str(device_id))}"
+        path = f"/rest/config/devices/{quote(to_device_id_str(device_id), 'device_id')}"
         body = _h.patch_body(changes)
         await self._core.request("PATCH", path, json=body, expect="none")
 
     async def delete(self, *, device_id: DeviceID | str) -> None:
         """Remove one device (no error when unknown). ``DELETE /rest/config/devices/{device_id}`` https://docs.syncthing.net/rest/config.html"""
-        path = f"/rest/config/devices/{quote(to_device_id_str(device_id))}"
+        path = f"/rest/config/devices/{quote(to_device_id_str(device_id), 'device_id')}"
         await self._core.request("DELETE", path, expect="none")
 
 
