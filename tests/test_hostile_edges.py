@@ -33,6 +33,7 @@ from syncthing_async._core import DEFAULT_MAX_RESPONSE_SIZE
 from tests.harness import SyncthingDaemon
 
 KEY = "hostile-edges-test-key-0123456789"
+CHUNKED_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -199,7 +200,7 @@ async def test_3_endless_body_stops_at_the_limit_with_bounded_memory() -> None:
     sent = [0]
 
     async def reply(writer: asyncio.StreamWriter) -> None:
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+        writer.write(CHUNKED_HEAD)
         while True:  # endless; the client cuts the connection
             writer.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             sent[0] += len(chunk)
@@ -407,7 +408,7 @@ async def test_11_caught_exceptions_hold_nothing_with_the_key(
 
 async def test_11_connection_lost_mid_body_says_so_in_plain_words() -> None:
     async def cut(writer: asyncio.StreamWriter) -> None:
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+        writer.write(CHUNKED_HEAD)
         writer.write(b"5\r\n[1,2,\r\n")
         await writer.drain()  # then close without the final chunk
 
