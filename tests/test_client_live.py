@@ -12,6 +12,7 @@ from syncthing_async import (
     AuthReason,
     BadRequestError,
     ConfigNotFoundError,
+    InvalidArgumentError,
     NotFoundError,
     SyncthingClient,
     SyncthingConnectionError,
@@ -85,8 +86,11 @@ async def test_https_default_refuses_pin_accepts_wrong_pin_refused(https_daemon:
 
 async def test_http_to_tls_gui_follows_same_host_upgrade(https_daemon: SyncthingDaemon) -> None:
     pin = await load_fingerprint(https_daemon.cert_path)
-    # Syncthing answers 307 to https://<same host:port>; the key may follow to the same origin only.
-    async with SyncthingClient(https_daemon.url, https_daemon.api_key, fingerprint=pin) as client:
+    # A pin with http:// would send the key in clear text before the upgrade: refused, with the fix.
+    with pytest.raises(InvalidArgumentError, match="use an https://"):
+        SyncthingClient(https_daemon.url, https_daemon.api_key, fingerprint=pin)
+    # Syncthing answers 307 to https://<same host:port>; a GET follows the upgrade (same origin only).
+    async with SyncthingClient(https_daemon.url, https_daemon.api_key, ssl=False) as client:
         assert (await client.system.ping()).ping == "pong"
 
 
