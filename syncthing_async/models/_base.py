@@ -47,9 +47,10 @@ class SyncthingEnum(enum.StrEnum):
         return cls.__members__.get("UNKNOWN")
 
 
-DECODE_ERRORS: tuple[type[Exception], ...] = (msgspec.DecodeError, UnicodeDecodeError)
+DECODE_ERRORS: tuple[type[Exception], ...] = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
 """What msgspec raises for a payload that does not fit: ValidationError is a DecodeError; invalid
-UTF-8 inside a JSON string surfaces as UnicodeDecodeError."""
+UTF-8 inside a JSON string surfaces as UnicodeDecodeError; nesting deeper than the interpreter's
+recursion limit surfaces as RecursionError."""
 
 
 T = TypeVar("T")
