@@ -13,6 +13,7 @@ from urllib.parse import quote as _quote
 from urllib.parse import urlsplit
 
 import aiohttp
+import anyio
 import msgspec
 from yarl import URL
 
@@ -212,6 +213,7 @@ class SessionCore:
         self._timeout = timeout
         self._max_response_size = max_response_size
         self._closed = False
+        self._inflight: set[anyio.CancelScope] = set()
         self._version: SyncthingVersion | None = None
         self._version_raw = ""
         self._headers: dict[str, str] = {"X-API-Key": self._api_key} if self._api_key else {}
@@ -281,8 +283,11 @@ class SessionCore:
         return session
 
     async def close(self) -> None:
-        """Close the owned session (a borrowed one is left open); idempotent."""
+        """End this client's requests in flight (they raise SyncthingClosedError) and close the
+        owned session (a borrowed one is left open); idempotent."""
         self._closed = True
+        for scope in list(self._inflight):
+            scope.cancel()
         session, self._session = self._session, None
         if session is not None and self._owns_session and not session.closed:
             await session.close()
@@ -418,7 +423,16 @@ class SessionCore:
             headers = {**headers, "Content-Type": "text/plain; charset=utf-8"}
         else:
             body = None
-        _status, payload = await self._send(method, path, params, body, headers, timeout)
+        scope = anyio.CancelScope()
+        inflight = self._inflight
+        inflight.add(scope)
+        try:
+            with scope:
+                _status, payload = await self._send(method, path, params, body, headers, timeout)
+        finally:
+            inflight.discard(scope)
+        if scope.cancelled_caught:
+            raise SyncthingClosedError(f"{method} {path}: the Syncthing client was closed during the request")
         if expect == "none":
             return None
         if expect == "bytes":
@@ -475,25 +489,29 @@ class SessionCore:
                 if retries_left:
                     retries_left -= 1
                     continue
-                failure = SyncthingConnectionError(f"{method} {target.display}{path}: server disconnected")
+                failure = _connection_error(method, target.display + path, "the server disconnected")
             except TimeoutError:
                 failure = SyncthingTimeoutError(
-                    f"{method} {target.display}{path}: no answer within {total:g} s"
+                    f"{method} {target.display}{path}: no answer within {total:g} s",
+                    detail=f"no answer within {total:g} s",
                 )
             except aiohttp.ServerFingerprintMismatch as err:
                 await _let_transports_close()
-                failure = SyncthingConnectionError(
-                    f"{method} {target.display}{path}: certificate does not match the pinned "
-                    f"fingerprint (got {err.got.hex().upper()})"
+                failure = _connection_error(
+                    method,
+                    target.display + path,
+                    f"the certificate does not match the pinned fingerprint (got {err.got.hex().upper()})",
                 )
             except aiohttp.ClientSSLError as err:
                 await _let_transports_close()
-                failure = SyncthingConnectionError(
-                    f"{method} {target.display}{path}: TLS failed: {err}. Syncthing's GUI certificate"
-                    " is self-signed: pin it with fingerprint=... (see load_fingerprint)"
+                failure = _connection_error(
+                    method,
+                    target.display + path,
+                    f"TLS failed: {err}. Syncthing's GUI certificate is self-signed: pin it with "
+                    "fingerprint=... (see load_fingerprint)",
                 )
             except (aiohttp.ClientError, OSError) as err:
-                failure = SyncthingConnectionError(f"{method} {target.display}{path}: {_describe(err)}")
+                failure = _connection_error(method, target.display + path, _describe(err))
             except RuntimeError:
                 if not session.closed:
                     raise
@@ -580,10 +598,14 @@ class SessionCore:
         return nxt
 
 
+def _connection_error(method: str, where: str, detail: str) -> SyncthingConnectionError:
+    return SyncthingConnectionError(f"{method} {where}: {detail}", detail=detail)
+
+
 def _describe(err: BaseException) -> str:
     """Say in plain words what went wrong on the wire (aiohttp's own texts mislead: 400 is no HTTP status)."""
     if isinstance(err, aiohttp.ClientPayloadError):
-        return "the connection was lost while reading the answer"
+        return "connection lost while reading the answer"
     if isinstance(err, aiohttp.ClientConnectorError):
         return f"cannot connect: {err.strerror or err}"
     if isinstance(err, aiohttp.ClientOSError):

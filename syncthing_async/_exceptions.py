@@ -63,7 +63,22 @@ class SyncthingError(Exception):
 
 
 class SyncthingConnectionError(SyncthingError):
-    """The Syncthing API could not be reached (refused, reset, DNS, TLS or pin failure)."""
+    """The Syncthing API could not be reached (refused, reset, DNS, TLS or pin failure).
+
+    ``.detail`` says what happened in plain words, without the URL (e.g. ``connection lost
+    while reading the answer``).
+    """
+
+    def __init__(self, message: str, *, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail or message
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild, (type(self), str(self), {"detail": self.detail}))
+
+
+def _rebuild(cls: type[SyncthingConnectionError], message: str, kwargs: dict[str, object]) -> Exception:
+    return cls(message, **kwargs)  # type: ignore[arg-type]
 
 
 class SyncthingTimeoutError(SyncthingConnectionError, TimeoutError):
@@ -73,16 +88,12 @@ class SyncthingTimeoutError(SyncthingConnectionError, TimeoutError):
 class ResponseTooLargeError(SyncthingConnectionError):
     """The answer grew past the client's ``max_response_size``; the read stopped there."""
 
-    def __init__(self, message: str, *, limit: int = 0) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, limit: int = 0, detail: str = "") -> None:
+        super().__init__(message, detail=detail or "the answer is larger than max_response_size")
         self.limit = limit
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild_too_large, (str(self), self.limit))
-
-
-def _rebuild_too_large(message: str, limit: int) -> ResponseTooLargeError:
-    return ResponseTooLargeError(message, limit=limit)
+        return (_rebuild, (type(self), str(self), {"limit": self.limit, "detail": self.detail}))
 
 
 class SyncthingClosedError(SyncthingError):

@@ -7,6 +7,9 @@ Kept current from the event stream, with full snapshots only when needed:
 * after an ``EventsSkipped`` marker (events were lost) or a ``StreamReset`` (Syncthing
   restarted), and after a connection failure that the stream could not ride out.
 
+Once the client (or the aiohttp session lent to it) is closed, the mirror stops by itself with
+``connection_state`` ``CLOSED``; the last views stay readable.
+
 Everything runs in **one** owned task (``start()``/``stop()``, ``async with``, or ``await
 mirror.run()`` inside your own task group). Views are immutable structs, replaced on change;
 ``subscribe(callback)`` reports each change as a :class:`MirrorChange`. This is what an
@@ -31,9 +34,16 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 import anyio
 import msgspec
 
-from ._exceptions import AuthenticationError, NotFoundError, SyncthingAPIError, SyncthingError
+from ._exceptions import (
+    AuthenticationError,
+    NotFoundError,
+    SyncthingAPIError,
+    SyncthingClosedError,
+    SyncthingError,
+)
 from ._helpers import open_established_stream
 from .events import Backoff, ConnectionState, EventCursor
+from .events._stream import describe_failure
 from .models.config import Configuration, FolderConfig
 from .models.db import Completion, FileError, FolderState, FolderSummary
 from .models.events import Event, EventsSkipped, StreamReset, UnknownEvent
@@ -242,10 +252,17 @@ class StateMirror:
     """
 
     def __init__(
-        self, client: SyncthingClient, *, poll_timeout: int = 60, backoff: Backoff | None = None
+        self,
+        client: SyncthingClient,
+        *,
+        poll_timeout: int = 60,
+        read_margin: float = 10.0,
+        backoff: Backoff | None = None,
     ) -> None:
         self._client = client
         self.poll_timeout = poll_timeout
+        self.read_margin = read_margin
+        """Seconds a poll may run past ``poll_timeout`` before it counts as lost (see EventStream)."""
         self.backoff = backoff or Backoff(initial=0.5, cap=30.0)
         self._folders: dict[str, FolderView] = {}
         self._devices: dict[str, DeviceView] = {}
@@ -391,17 +408,33 @@ class StateMirror:
         self._running = True
         self._cursor = None
         attempt = 0
+        closed = False
         try:
             while True:
                 try:
                     await self._follow()
+                except SyncthingClosedError as err:
+                    self.last_error = err
+                    if not self._ready.is_set():  # start() raises it
+                        self._first_error = err
+                        self._ready.set()
+                        return
+                    _LOG.info("state mirror stops: the Syncthing client (or its session) was closed")
+                    closed = True
+                    await self._set_conn(ConnectionState.CLOSED)
+                    return
                 except SyncthingError as err:
                     self.last_error = err
                     if not self._ready.is_set():  # the first snapshot failed: start() raises it
                         self._first_error = err
                         self._ready.set()
                         return
-                    _LOG.warning("state mirror lost Syncthing at %s (%s); retrying", self._client.url, err)
+                    _LOG.warning(
+                        "state mirror lost Syncthing at %s: %s; retrying",
+                        self._client.url,
+                        describe_failure(err, "state"),
+                    )
+                    _LOG.debug("state mirror failure details: %r", err)
                     auth = isinstance(err, AuthenticationError)
                     await self._set_conn(
                         ConnectionState.AUTH_FAILED if auth else ConnectionState.RECONNECTING
@@ -414,7 +447,8 @@ class StateMirror:
                 attempt = min(attempt + 1, 32)
         finally:
             self._running = False
-            self._conn = ConnectionState.DISCONNECTED  # not reported: the mirror is stopping
+            if not closed:
+                self._conn = ConnectionState.DISCONNECTED  # not reported: the mirror is stopping
 
     async def _follow(self) -> None:
         """Open (or resume) the stream, snapshot if needed, then apply events until a failure."""
@@ -427,6 +461,7 @@ class StateMirror:
             await client.system.status()  # reachable again? (raises if not)
             stream = client.events.stream(_TYPES, since=cursor, poll_timeout=self.poll_timeout)
         stream.max_retries = 0  # failures come back here: reported, then resumed from the cursor
+        stream.read_margin = self.read_margin
         async with stream:
             if cursor is None:
                 await self._resync()

@@ -211,7 +211,7 @@ async def test_failure_logging_is_rate_limited(
     fake.fail_next(500, count=12, path="/rest/events")
     with caplog.at_level(logging.DEBUG, logger="syncthing_async.events"):
         await take(stream, 1)
-    failures = [r for r in caplog.records if "failed (attempt" in r.getMessage()]
+    failures = [r for r in caplog.records if "(attempt" in r.getMessage() and "retrying in" in r.getMessage()]
     assert len(failures) == 12
     assert [r.levelno for r in failures].count(logging.WARNING) == 2  # attempts 1 and 11
     assert any("reconnected after 12 failures" in r.getMessage() for r in caplog.records)

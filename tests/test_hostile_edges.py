@@ -309,6 +309,32 @@ async def test_10_closed_lent_session_is_syncthing_closed_error(
     await client.close()
 
 
+async def test_10_close_ends_requests_in_flight() -> None:
+    """A long poll whose headers arrived is not ended by aiohttp when its session closes; close() does."""
+    release, answered = asyncio.Event(), asyncio.Event()
+
+    async def hold(writer: asyncio.StreamWriter) -> None:
+        writer.write(CHUNKED_HEAD + b"1\r\n[\r\n")
+        await writer.drain()
+        answered.set()
+        await release.wait()
+
+    for lent in (False, True):
+        async with raw_server(hold) as url, contextlib.AsyncExitStack() as stack:
+            session = await stack.enter_async_context(aiohttp.ClientSession()) if lent else None
+            client = SyncthingClient(url, KEY, session=session, timeout=60)
+            poll = asyncio.ensure_future(client.events.get(since=0, timeout=50))
+            await asyncio.wait_for(answered.wait(), 5)
+            await asyncio.sleep(0.05)  # let the client read the headers (either way it is in flight)
+            assert not poll.done()
+            await client.close()
+            with pytest.raises(SyncthingClosedError, match="closed during the request"):
+                await asyncio.wait_for(poll, 5)  # not after the 60 s timeout
+            release.set()
+            release.clear()
+            answered.clear()
+
+
 # ----------------------------------------------------------------------------- 11. the smaller ones
 
 
@@ -416,7 +442,7 @@ async def test_11_connection_lost_mid_body_says_so_in_plain_words() -> None:
         with pytest.raises(SyncthingConnectionError) as info:
             await c.system.status()
     text = str(info.value)
-    assert "connection was lost while reading the answer" in text
+    assert "connection lost while reading the answer" in text
     assert "400" not in text and "TransferEncodingError" not in text
 
 

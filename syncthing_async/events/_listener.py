@@ -11,6 +11,9 @@
   dispatcher. A callback that raises is logged and the next item is delivered as usual.
 * Connection state is observable; ``AuthenticationError`` latches ``AUTH_FAILED`` and polling
   waits until :meth:`EventListener.reconnect` (e.g. after ``client.set_api_key``).
+* Once the client (or the aiohttp session lent to it) is closed, the listener stops by itself
+  with the state ``CLOSED``; iterators end. No payload and no other failure ends it: they are
+  logged and retried with the backoff.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from ..models.events import (
 from ._backoff import Backoff
 from ._cursor import EventCursor, StreamFilter
 from ._state import ConnectionState
-from ._stream import EventStream, TypesArg, normalize_types
+from ._stream import EventStream, TypesArg, describe_failure, normalize_types
 
 if TYPE_CHECKING:
     from .._core import SessionCore
@@ -278,6 +281,7 @@ class EventListener:
         self._scope: anyio.CancelScope | None = None
         self._stopped: anyio.Event | None = None
         self._task: asyncio.Task[None] | None = None
+        self._client_closed = False
         # The stream must not be validated twice: the listener checks payloads once per event.
         self._stream_backoff = dataclasses.replace(self.backoff, sleep=self._interruptible_sleep)
 
@@ -360,7 +364,9 @@ class EventListener:
     def _filter_state(self, filt: StreamFilter, state: ConnectionState) -> None:
         self._filter_states[filt] = state
         states = set(self._filter_states.values())
-        if ConnectionState.AUTH_FAILED in states:
+        if ConnectionState.CLOSED in states:
+            combined = ConnectionState.CLOSED
+        elif ConnectionState.AUTH_FAILED in states:
             combined = ConnectionState.AUTH_FAILED
         elif states == {ConnectionState.CONNECTED}:
             combined = ConnectionState.CONNECTED
@@ -442,6 +448,7 @@ class EventListener:
         if self._scope is not None:
             raise RuntimeError("the listener is already running")
         self._stopped = stopped = anyio.Event()
+        self._client_closed = False
         try:
             with anyio.CancelScope() as scope:
                 self._scope = scope
@@ -464,7 +471,7 @@ class EventListener:
                 else:
                     consumer.close()
             self._filter_states.clear()
-            self._set_state(ConnectionState.DISCONNECTED)
+            self._set_state(ConnectionState.CLOSED if self._client_closed else ConnectionState.DISCONNECTED)
             stopped.set()
 
     def _ensure_polling(self, filt: StreamFilter) -> None:
@@ -514,11 +521,21 @@ class EventListener:
                 await self._wake.wait()
                 self._filter_state(filt, ConnectionState.RECONNECTING)
             except SyncthingClosedError:
-                _LOG.info("the Syncthing client was closed; event polling stops")
-                self._filter_state(filt, ConnectionState.DISCONNECTED)
+                _LOG.info("the Syncthing client (or its session) was closed; the event listener stops")
+                self._client_closed = True
+                self._filter_state(filt, ConnectionState.CLOSED)
+                scope = self._scope
+                if scope is not None:
+                    scope.cancel()  # every poll and dispatcher ends; run() returns
                 return
             except SyncthingError as err:
-                _LOG.error("event stream %s failed: %s", filt, err)
+                _LOG.error("event stream %s stopped: %s; retrying", filt, describe_failure(err))
+                _LOG.debug("event stream %s failure details: %r", filt, err)
+                self._filter_state(filt, ConnectionState.RECONNECTING)
+                await self._stream_backoff.sleep(self.backoff.delay(attempt))
+                attempt += 1
+            except Exception:  # a bug must not end the listener: log it and poll again
+                _LOG.exception("event stream %s failed unexpectedly; retrying", filt)
                 self._filter_state(filt, ConnectionState.RECONNECTING)
                 await self._stream_backoff.sleep(self.backoff.delay(attempt))
                 attempt += 1

@@ -18,3 +18,5 @@ class ConnectionState(enum.StrEnum):
     """Waiting out the backoff or retrying after a failure."""
     AUTH_FAILED = "auth_failed"
     """Syncthing refused the API key; nothing is retried until ``reconnect()``."""
+    CLOSED = "closed"
+    """The client, or the aiohttp session lent to it, was closed: polling stopped for good."""

@@ -2,18 +2,24 @@
 
 One stream follows one server subscription (``/rest/events`` with the default mask, or
 ``/rest/events/disk``) and filters event types on the client, so any number of streams and
-type sets only ever use those two server subscriptions (REFERENCE.md §4.1).
+type sets only ever use those two server subscriptions
+(https://docs.syncthing.net/dev/events.html).
 
 What it guarantees:
 
 * every request sends ``timeout=`` and uses an HTTP timeout of ``poll_timeout + read_margin``;
-  ``since`` is never negative and id-0 padding is ignored; no event id is yielded twice;
-* an id gap yields :class:`EventsSkipped` before the next event;
+  ``since`` is never negative and id-0 padding is ignored; no event id is yielded twice, also
+  when a reply repeats ids or lists them out of order;
+* an id gap yields :class:`EventsSkipped` before the next event; so does an event whose
+  envelope does not decode (``reason=MALFORMED``);
 * a Syncthing restart (new ``startTime``, ids going backwards, ``[]`` while the newest id is
   below ``since``) yields :class:`StreamReset`, then the new process's events from its first;
 * connection errors, timeouts, 5xx and malformed replies are retried with jittered
   exponential backoff; :class:`AuthenticationError` and other 4xx are raised (iteration may
-  be resumed afterwards, e.g. after ``client.set_api_key()``);
+  be resumed afterwards, e.g. after ``client.set_api_key()``); :class:`SyncthingClosedError`
+  (the client or its session was closed) is raised with the state ``CLOSED``;
+* a reply that brings nothing new long before the poll timeout (a server that does not hold
+  polls) is paced with the backoff, so a misbehaving server costs little CPU;
 * cancellation and :meth:`EventStream.aclose` end an in-flight poll at once.
 """
 
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import operator
 import time
 from collections.abc import Callable, Collection
 from datetime import datetime
@@ -33,8 +40,11 @@ import msgspec
 from .._exceptions import (
     AuthenticationError,
     ServerError,
+    SyncthingAPIError,
+    SyncthingClosedError,
     SyncthingConnectionError,
     SyncthingDecodeError,
+    SyncthingTimeoutError,
 )
 from ..models._base import DECODE_ERRORS, SyncthingModel
 from ..models.events import (
@@ -49,7 +59,8 @@ from ..models.events import (
     StreamReset,
     UnknownEvent,
     _decode_batch,
-    decode_events,
+    _Decoded,
+    _Malformed,
 )
 from ._backoff import Backoff
 from ._cursor import EventCursor, StreamFilter
@@ -58,7 +69,7 @@ from ._state import ConnectionState
 if TYPE_CHECKING:
     from .._core import SessionCore
 
-__all__ = ["EventStream", "TypesArg", "normalize_types"]
+__all__ = ["EventStream", "TypesArg", "describe_failure", "normalize_types"]
 
 _LOG = logging.getLogger("syncthing_async.events")
 
@@ -66,12 +77,39 @@ RETRYABLE: Final = (SyncthingConnectionError, ServerError, SyncthingDecodeError)
 """Failures the stream retries with backoff (timeouts are connection errors)."""
 _WARN_EVERY: Final = 10
 _ESTABLISHED_AFTER: Final = 0.5
+_EARLY: Final = 0.01
+"""A poll that brings nothing new within this fraction of its timeout is paced (Syncthing holds
+an idle poll for the whole timeout; https://docs.syncthing.net/dev/events.html)."""
 
 TypesArg = str | type[Event[Any]] | Collection[str | type[Event[Any]]] | None
 """Event types: a name, an event class, or a collection of them; None means every type."""
 
 
 _Ident = tuple[str, datetime]  # (device id, start time): one Syncthing process life
+_ID: Final = operator.attrgetter("id")
+
+
+def _mark(event: Event[Any]) -> tuple[int, datetime] | None:
+    """What tells two events with the same id apart; None when the envelope did not decode."""
+    return None if type(event) is _Malformed else (event.global_id, event.time)
+
+
+def describe_failure(err: BaseException, what: str = "events") -> str:
+    """Say in plain words what a failed request means (the exception's text is for debugging:
+    aiohttp's ``TransferEncodingError: 400`` is a cut connection, not an HTTP 400)."""
+    if isinstance(err, SyncthingTimeoutError):
+        return f"no answer in time while waiting for {what}"
+    if isinstance(err, SyncthingConnectionError):
+        return err.detail.replace("the answer", what)  # the core's plain words
+    if isinstance(err, ServerError):
+        return f"Syncthing failed with HTTP {err.status} (a server error)"
+    if isinstance(err, SyncthingAPIError):
+        return f"Syncthing refused the request with HTTP {err.status}"
+    if isinstance(err, SyncthingDecodeError):
+        return f"Syncthing's answer with {what} did not decode"
+    if isinstance(err, SyncthingClosedError):
+        return "the client was closed"
+    return f"unexpected {type(err).__name__}"
 
 
 class _Status(SyncthingModel, kw_only=True):
@@ -180,6 +218,7 @@ class EventStream:
         self._gap_reason = SkipReason.GAP
         self._last_poll_end = 0.0
         self._attempt = 0
+        self._early = 0  # replies in a row that came at once with nothing new
         self._state = ConnectionState.DISCONNECTED
         self._closed = False
         self._scope: anyio.CancelScope | None = None
@@ -268,7 +307,7 @@ class EventStream:
         head = await self._head()
         self._fetched = self._base_pos = head_id = head.id if head is not None else 0
         self._base_ident = self._batch_ident = self._identity
-        self._last_mark = None if head is None else (head.global_id, head.time)
+        self._last_mark = None if head is None else _mark(head)
         self._since_ok = True
         return head_id
 
@@ -287,7 +326,8 @@ class EventStream:
         scope = self._scope
         if scope is not None:
             scope.cancel()
-        self._set_state(ConnectionState.DISCONNECTED)
+        if self._state is not ConnectionState.CLOSED:
+            self._set_state(ConnectionState.DISCONNECTED)
 
     # -- internals -----------------------------------------------------------------------
     def _set_state(self, state: ConnectionState) -> None:
@@ -325,6 +365,9 @@ class EventStream:
                         raise
                     except RETRYABLE as err:
                         await self._retry_wait(err)
+                    except SyncthingClosedError:
+                        self._set_state(ConnectionState.CLOSED)
+                        raise
                     except Exception:
                         self._need_verify = True
                         self._set_state(ConnectionState.DISCONNECTED)
@@ -351,12 +394,13 @@ class EventStream:
         level = logging.WARNING if attempt % _WARN_EVERY == 0 else logging.DEBUG
         _LOG.log(
             level,
-            "event stream %s failed (attempt %d), retrying in %.2f s: %s",
+            "event stream %s: %s (attempt %d), retrying in %.2f s",
             self._path,
+            describe_failure(err),
             attempt + 1,
             delay,
-            err,
         )
+        _LOG.debug("event stream %s failure details: %r", self._path, err)
         self._set_state(ConnectionState.RECONNECTING)
         await self.backoff.sleep(delay)
 
@@ -377,6 +421,7 @@ class EventStream:
         established = asyncio.get_running_loop().call_later(
             _ESTABLISHED_AFTER, self._set_state, ConnectionState.CONNECTED
         )
+        sent = time.monotonic()
         try:
             raw = await self._core.request(
                 "GET", self._path, params=params, expect="bytes", timeout=self.poll_timeout + self.read_margin
@@ -384,7 +429,33 @@ class EventStream:
         finally:
             established.cancel()
         self._set_state(ConnectionState.CONNECTED)
-        events, decoded = _decode_batch(raw, self.validate and self._types is None)
+        await self._take(raw, since)
+        if self._batch or self._fetched != since:
+            self._early = 0
+        elif time.monotonic() - sent < self.poll_timeout * _EARLY:
+            await self._pace(time.monotonic() - sent)
+        else:
+            self._early = 0
+
+    async def _pace(self, elapsed: float) -> None:
+        """Wait before the next poll: the last one came back at once with nothing new."""
+        attempt = self._early
+        self._early += 1
+        delay = self.backoff.delay(attempt)
+        _LOG.log(
+            logging.WARNING if attempt == 0 else logging.DEBUG,
+            "event stream %s: Syncthing answered a %d s poll after %.3f s with nothing new; "
+            "waiting %.2f s before the next one",
+            self._path,
+            self.poll_timeout,
+            elapsed,
+            delay,
+        )
+        await self.backoff.sleep(delay)
+
+    async def _take(self, raw: bytes, since: int) -> None:
+        """Queue what a poll from ``since`` brought (or check the head when it brought nothing)."""
+        events, decoded, malformed, _dropped = _decode_batch(raw, self.validate and self._types is None)
         self._last_poll_end = time.monotonic()
         if not events:
             # Idle answer. A stale since after a restart also looks like this: the newest event
@@ -399,29 +470,27 @@ class EventStream:
             self._last_poll_end = time.monotonic()  # our own check is no consumer pause
             head_id = 0 if head is None else head.id
             mark = self._last_mark
-            other = (
-                head is not None
-                and head_id == since
-                and mark is not None
-                and mark != (head.global_id, head.time)
-            )
+            other = head is not None and head_id == since and mark is not None and mark != _mark(head)
             if head_id < since or other:
                 await self._verify(regressed=True)
             else:
                 self._since_ok = True
             return
         first = events[0]
-        if first.global_id < self._last_gid or first.id > since + 1:
+        first_gid = self._last_gid if type(first) is _Malformed else first.global_id
+        if first_gid < self._last_gid or first.id > since + 1:
             # A gap or global ids going backwards: was it a restart?
-            changed = await self._verify(regressed=first.global_id < self._last_gid)
+            changed = await self._verify(regressed=first_gid < self._last_gid)
             if changed:
                 return  # the batch belonged to the new process; refetch it from its first event
         last = events[-1]
         if (
             self._types is None
             and (decoded or not self.validate)
+            and not malformed
             and first.id == since + 1
-            and last.id - since == len(events)  # ids strictly increase within a reply
+            and last.id - since == len(events)
+            and all(map(operator.eq, map(_ID, events), range(since + 1, last.id + 1)))
         ):
             self._batch = cast(
                 "list[StreamItem]", events
@@ -441,6 +510,7 @@ class EventStream:
         validate = self.validate
         filt = self._filter
         last = since
+        newest: Event[Any] | None = None  # the newest event taken (ids in order, repeats dropped)
         for ev in events:
             i = ev.id
             if i <= last:  # id-0 padding, or anything already seen
@@ -456,20 +526,32 @@ class EventStream:
                     )
                 )
             last = i
-            if types is not None and ev.type not in types:
+            newest = ev
+            name = ev.type
+            if type(ev) is _Malformed:  # reported unless its type is known and filtered out
+                if types is None or not name or name in types:
+                    pending.append(
+                        EventsSkipped(
+                            count=1, first_id=i, last_id=i, reason=SkipReason.MALFORMED, filter=filt
+                        )
+                    )
+                continue
+            if types is not None and name not in types:
                 continue
             if validate:
                 decoder = ev._decoder
-                if decoder is not None and ev._data is msgspec.UNSET:
+                raw = ev._raw
+                if decoder is not None and not isinstance(raw, _Decoded):
                     try:
-                        ev._data = decoder.decode(ev._raw)
+                        ev._raw = _Decoded(raw, decoder.decode(raw))
                     except DECODE_ERRORS as err:
                         ev = _misfit(ev, err)
             pending.append(ev)
         self._gap_reason = SkipReason.GAP
-        if last > since:
-            self._last_gid = events[-1].global_id
-            self._last_mark = (events[-1].global_id, events[-1].time)
+        if newest is not None:
+            self._last_mark = _mark(newest)
+            if type(newest) is not _Malformed:
+                self._last_gid = newest.global_id
         self._fetched = last
         if not pending:  # everything was filtered out: the position moves on anyway
             self._base_ident, self._base_pos = self._identity, last
@@ -541,7 +623,11 @@ class EventStream:
             params={"since": 0, "limit": 1, "timeout": 0},
             expect="bytes",
         )
-        events = [e for e in decode_events(raw) if e.id > 0]
+        batch = _decode_batch(raw, False)
+        if batch.dropped:  # what the newest id is cannot be told: a failure, not an empty buffer
+            excerpt = bytes(raw[:200]).decode("utf-8", "replace")
+            raise SyncthingDecodeError(f"GET {self._path}", "the newest event has no readable id", excerpt)
+        events = [e for e in batch.events if e.id > 0]
         return events[-1] if events else None
 
     def __repr__(self) -> str:

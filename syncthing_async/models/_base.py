@@ -49,7 +49,8 @@ class SyncthingEnum(enum.StrEnum):
 
 DECODE_ERRORS: tuple[type[Exception], ...] = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
 """What msgspec raises for a payload that does not fit: ValidationError is a DecodeError; invalid
-UTF-8 inside a JSON string surfaces as UnicodeDecodeError; nesting too deep as RecursionError."""
+UTF-8 inside a JSON string surfaces as UnicodeDecodeError; nesting deeper than the interpreter's
+recursion limit surfaces as RecursionError."""
 
 
 T = TypeVar("T")

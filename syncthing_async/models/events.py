@@ -1,4 +1,4 @@
-"""Typed Syncthing events (REFERENCE.md §5) and the two-stage, lazy decoder.
+"""Typed Syncthing events and the two-stage, lazy decoder.
 
 A batch from ``/rest/events`` is decoded in one pass into typed event objects
 (``StateChangedEvent``, ``FolderSummaryEvent``, ...) whose ``.data`` payload stays raw
@@ -20,8 +20,8 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Mapping
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeAlias, TypeVar, Union
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, TypeAlias, TypeVar, Union
 
 import msgspec
 
@@ -573,8 +573,24 @@ class RawEvent(SyncthingModel, kw_only=True, gc=False):
     data: msgspec.Raw = msgspec.Raw(b"null")
 
 
-_UNSET: Any = msgspec.UNSET
-_ENVELOPE_RENAME = {"global_id": "globalID", "_raw": "data", "_data": "$cachedData"}
+_ENVELOPE_RENAME = {"global_id": "globalID", "_raw": "data"}
+
+
+class _Decoded:
+    """A payload decoded on first read, kept with its raw JSON.
+
+    It lives in the ``_raw`` slot, which decoding only ever fills with ``msgspec.Raw``: the cache
+    is not a field, so no key a server sends can set it.
+    """
+
+    __slots__ = ("raw", "value")
+
+    def __init__(self, raw: msgspec.Raw, value: Any) -> None:
+        self.raw = raw
+        self.value = value
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Decoded, (self.raw, self.value))
 
 
 class Event(msgspec.Struct, Generic[D], kw_only=True, gc=False, rename=_ENVELOPE_RENAME):
@@ -587,8 +603,10 @@ class Event(msgspec.Struct, Generic[D], kw_only=True, gc=False, rename=_ENVELOPE
     id: int
     global_id: int = 0
     time: datetime
-    _raw: msgspec.Raw = msgspec.Raw(b"null")
-    _data: Any = _UNSET
+    if TYPE_CHECKING:
+        _raw: msgspec.Raw | _Decoded = msgspec.Raw(b"null")
+    else:
+        _raw: msgspec.Raw = msgspec.Raw(b"null")
 
     _decoder: ClassVar[msgspec.json.Decoder[Any] | None] = None
     _data_type: ClassVar[Any] = None
@@ -604,28 +622,30 @@ class Event(msgspec.Struct, Generic[D], kw_only=True, gc=False, rename=_ENVELOPE
     @property
     def data(self) -> D:
         """The typed payload; raises SyncthingDecodeError if it does not fit its struct."""
-        d = self._data
-        if d is _UNSET:
-            d = self._decode()
-            self._data = d
-        return d  # type: ignore[no-any-return]
+        raw = self._raw
+        if isinstance(raw, _Decoded):
+            return raw.value  # type: ignore[no-any-return]
+        value = self._decode(raw)
+        self._raw = _Decoded(raw, value)
+        return value  # type: ignore[no-any-return]
 
     @property
     def raw_json(self) -> bytes:
         """The payload exactly as Syncthing sent it (JSON bytes)."""
-        return bytes(self._raw)
+        raw = self._raw
+        return bytes(raw.raw if isinstance(raw, _Decoded) else raw)
 
-    def _decode(self) -> Any:
+    def _decode(self, raw: msgspec.Raw) -> Any:
         decoder = self._decoder
         try:
             if decoder is None:
-                return msgspec.json.decode(self._raw)
-            return decoder.decode(self._raw)
+                return msgspec.json.decode(raw)
+            return decoder.decode(raw)
         except DECODE_ERRORS as err:
             raise SyncthingDecodeError(
                 f"event {self.type} (id {self.id})",
                 str(err),
-                bytes(self._raw)[:200].decode("utf-8", "replace"),
+                bytes(raw)[:200].decode("utf-8", "replace"),
             ) from err
 
     def __repr__(self) -> str:
@@ -667,9 +687,13 @@ class UnknownEvent(Event[Any], kw_only=True, gc=False, rename=_ENVELOPE_RENAME):
 
     def __repr__(self) -> str:
         extra = f", error={self.error!r}" if self.error is not None else ""
+        try:
+            shown = repr(self.data)
+        except SyncthingDecodeError:
+            shown = f"<undecodable {self.raw_json[:60]!r}>"
         return (
             f"UnknownEvent(type={self.type!r}, id={self.id}, global_id={self.global_id}, "
-            f"time={self.time!r}, data={self.data!r}{extra})"
+            f"time={self.time!r}, data={shown}{extra})"
         )
 
     @property
@@ -685,7 +709,7 @@ class UnknownEvent(Event[Any], kw_only=True, gc=False, rename=_ENVELOPE_RENAME):
             global_id=event.global_id,
             time=event.time,
             type=event.type,
-            _raw=event._raw,
+            _raw=msgspec.Raw(event.raw_json),
             error=error,
         )
 
@@ -906,7 +930,8 @@ _ALL_EVENT_CLASSES: tuple[type[Event[Any]], ...] = (
 EVENT_TYPES: Mapping[str, tuple[type[Event[Any]], Any]] = {
     cls._type_name: (cls, cls._data_type) for cls in _ALL_EVENT_CLASSES
 }
-"""Syncthing type name -> (event class, payload type) for all 33 types of REFERENCE.md §5."""
+"""Syncthing type name -> (event class, payload type) for the 33 types of
+https://docs.syncthing.net/dev/events.html."""
 
 DISK_EVENT_TYPES: frozenset[str] = frozenset({"LocalChangeDetected", "RemoteChangeDetected"})
 """Types in Syncthing's disk subscription (``/rest/events/disk``)."""
@@ -931,6 +956,8 @@ class SkipReason(enum.StrEnum):
     """After a restart, the new process's first events were already gone."""
     OVERFLOW = "overflow"
     """A listener consumer was too slow; its bounded buffer was full."""
+    MALFORMED = "malformed"
+    """Syncthing sent the event, but its envelope (time, type...) did not decode."""
 
 
 class ResetReason(enum.StrEnum):
@@ -1041,6 +1068,39 @@ _ENVELOPE_DECODER: LazyDecoder[RawEvent] = LazyDecoder(RawEvent)
 _CLASS_BY_TYPE: dict[str, type[Event[Any]]] = {cls._type_name: cls for cls in _ALL_EVENT_CLASSES}
 
 
+class _IdOnly(msgspec.Struct, gc=False, rename={"global_id": "globalID"}):
+    """What is read of an envelope that does not fit: its id, and the rest if it has a usable type."""
+
+    id: int
+    global_id: Any = 0
+    type: Any = ""
+
+
+_ID_DECODER: LazyDecoder[_IdOnly] = LazyDecoder(_IdOnly)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class _Malformed(Event[None], kw_only=True, gc=False, rename=_ENVELOPE_RENAME):
+    """Stands in a batch for an element whose envelope did not decode; only ``id`` is known.
+
+    Never yielded: the stream reports it as ``EventsSkipped(reason=MALFORMED)``.
+    """
+
+    time: datetime = _EPOCH
+    type: str = ""
+    error: str = ""
+
+
+class _Batch(NamedTuple):
+    events: list[Event[Any]]
+    decoded: bool
+    """Every payload is already decoded (the eager pass)."""
+    malformed: bool
+    """Some elements are :class:`_Malformed` placeholders."""
+    dropped: int
+    """Elements left out because not even their id could be read."""
+
+
 def _from_envelope(env: RawEvent) -> Event[Any]:
     cls = _CLASS_BY_TYPE.get(env.type)
     if cls is None:
@@ -1057,22 +1117,25 @@ def decode_events(payload: bytes | memoryview | str, *, eager: bool = False) -> 
     fastest way when all of them will be read); if any payload does not fit, or a type is
     unknown, the batch is decoded lazily instead.
     """
-    return _decode_batch(payload, eager)[0]
+    batch = _decode_batch(payload, eager)
+    if batch.malformed:
+        return [e for e in batch.events if type(e) is not _Malformed]
+    return batch.events
 
 
-def _decode_batch(payload: bytes | memoryview | str, eager: bool) -> tuple[list[Event[Any]], bool]:
-    """Decode a batch; the flag says whether every payload is already decoded (eager pass)."""
+def _decode_batch(payload: bytes | memoryview | str, eager: bool) -> _Batch:
+    """Decode a batch; an element whose envelope does not fit becomes a :class:`_Malformed`."""
     if eager:
         try:
-            return _EAGER_BATCH_DECODER().decode(payload), True
+            return _Batch(_EAGER_BATCH_DECODER().decode(payload), True, False, 0)
         except DECODE_ERRORS:
             pass
     try:
-        return _BATCH_DECODER().decode(payload), False
+        return _Batch(_BATCH_DECODER().decode(payload), False, False, 0)
     except DECODE_ERRORS:
         pass
     try:
-        return [_from_envelope(env) for env in _ENVELOPES_DECODER().decode(payload)], False
+        return _Batch([_from_envelope(env) for env in _ENVELOPES_DECODER().decode(payload)], False, False, 0)
     except DECODE_ERRORS:
         pass
     try:
@@ -1081,12 +1144,26 @@ def _decode_batch(payload: bytes | memoryview | str, eager: bool) -> tuple[list[
         text = bytes(payload[:200]) if not isinstance(payload, str) else payload[:200].encode()
         raise SyncthingDecodeError("/rest/events", str(err), text.decode("utf-8", "replace")) from err
     out: list[Event[Any]] = []
+    malformed = False
+    dropped = 0
     for item in items:
         try:
             out.append(_from_envelope(_ENVELOPE_DECODER().decode(item)))
+            continue
         except DECODE_ERRORS as err:
-            _LOG.warning("dropping an event whose envelope does not fit: %s", err)
-    return out, False
+            error = str(err)
+        try:
+            ident = _ID_DECODER().decode(item)
+        except DECODE_ERRORS:
+            dropped += 1
+            _LOG.warning("dropping an event whose envelope does not fit and has no id: %s", error)
+            continue
+        _LOG.warning("event %d: its envelope does not fit: %s", ident.id, error)
+        gid = ident.global_id if type(ident.global_id) is int else 0
+        name = ident.type if type(ident.type) is str else ""
+        out.append(_Malformed(id=ident.id, global_id=gid, type=name, error=error))
+        malformed = True
+    return _Batch(out, False, malformed, dropped)
 
 
 _WARNED_TYPES: set[str] = set()
