@@ -70,7 +70,8 @@ class Follower:
         self._reader.start()
         err_q: queue.Queue[str] = queue.Queue()
         self._err_q = err_q
-        threading.Thread(target=self._pump, args=(self.proc.stderr, err_q), daemon=True).start()
+        self._err_reader = threading.Thread(target=self._pump, args=(self.proc.stderr, err_q), daemon=True)
+        self._err_reader.start()
 
     @staticmethod
     def _pump(stream: Any, q: queue.Queue[str]) -> None:
@@ -111,15 +112,25 @@ class Follower:
             self.proc.kill()
             raise
         self._reader.join(timeout=5)
+        self._err_reader.join(timeout=5)
         while not self._q.empty():
             self.lines.append(self._q.get_nowait())
         self._drain_errors()
+        self._close_pipes()
         return rc
+
+    def _close_pipes(self) -> None:
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            if pipe is not None and not self._reader.is_alive() and not self._err_reader.is_alive():
+                pipe.close()
 
     def kill(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=10)
+        self._reader.join(timeout=5)
+        self._err_reader.join(timeout=5)
+        self._close_pipes()
 
 
 # -- the documented schema ------------------------------------------------------------------
