@@ -130,6 +130,16 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _seconds_or_zero(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a number of seconds >= 0")
+    return value
+
+
 def _whole(minimum: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
@@ -799,8 +809,14 @@ def build_parser() -> argparse.ArgumentParser:
     ca.add_argument("--output", metavar="FILE", help="write the answer to FILE instead of stdout")
 
     demo = add("demo", "the live demo (throwaway Syncthing instances unless --url is given)", None)
-    demo.add_argument("--seconds", type=_whole(0), default=0, help="stop after S seconds (0: until synced)")
-    demo.add_argument("--files", type=_whole(1), default=20, help="how many files to write")
+    demo.add_argument(
+        "--seconds",
+        type=_seconds_or_zero,
+        default=0.0,
+        metavar="S",
+        help="stop after S seconds (0: until synced)",
+    )
+    demo.add_argument("--files", type=_whole(1), default=20, metavar="N", help="how many files to write")
     return parser
 
 
