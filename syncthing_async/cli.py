@@ -361,7 +361,7 @@ class _QuietRetries(logging.Filter):
     """The CLI says each retry itself; drop the library's own retry log line."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("event stream %s failed")
+        return not getattr(record, "syncthing_retry", False)
 
 
 async def cmd_events(client: SyncthingClient, args: argparse.Namespace) -> int:

@@ -399,6 +399,7 @@ class EventStream:
             describe_failure(err),
             attempt + 1,
             delay,
+            extra={"syncthing_retry": True},  # lets a host that reports retries itself filter these
         )
         _LOG.debug("event stream %s failure details: %r", self._path, err)
         self._set_state(ConnectionState.RECONNECTING)
