@@ -64,6 +64,8 @@ class SyncProgress:
     """The local folder state (only when ``device`` is None)."""
     sequence: int = 0
     """With ``device``: the newest index sequence this Syncthing has from that device."""
+    remote_state: str = ""
+    """With ``device``: ``valid``, ``paused``, ``notSharing`` or ``unknown`` (v1.20.0+)."""
 
     @property
     def done(self) -> bool:
@@ -108,6 +110,7 @@ class SyncProgress:
             global_bytes=int(completion.global_bytes),
             global_items=int(completion.global_items),
             sequence=int(completion.sequence),
+            remote_state=str(getattr(completion, "remote_state", "") or ""),
         )
 
 

@@ -5,15 +5,22 @@ Kept current from the event stream, with full snapshots only when needed:
 * at start, **after** the event stream is established (so nothing between the snapshot and
   the first event is lost; events older than the snapshot just replay into the same state);
 * after an ``EventsSkipped`` marker (events were lost) or a ``StreamReset`` (Syncthing
-  restarted), and after a connection failure that the stream could not ride out.
+  restarted). A connection failure is ridden out by the event engine, which resumes from its
+  position: nothing to resync. A snapshot that fails is retried once the listener has
+  reconnected, or at the next event.
 
-Once the client (or the aiohttp session lent to it) is closed, the mirror stops by itself with
-``connection_state`` ``CLOSED``; the last views stay readable.
+The mirror is a consumer of an :class:`~syncthing_async.events.EventListener` (its own, or one
+you pass in and run yourself) with no retry loop, backoff or task of its own. Its lifecycle is the
+listener's: ``await mirror.run()`` in a task you own (raises the first failure, e.g.
+AuthenticationError, then runs until cancelled), ``start()``/``stop()``, ``async with``,
+``wait_connected()``, ``on_state``, ``last_error``. Once the client (or the aiohttp session lent
+to it) is closed, the mirror stops by itself with the state ``CLOSED``; the last views stay
+readable.
 
-Everything runs in **one** owned task (``start()``/``stop()``, ``async with``, or ``await
-mirror.run()`` inside your own task group). Views are immutable structs, replaced on change;
-``subscribe(callback)`` reports each change as a :class:`MirrorChange`. This is what an
-integration needs instead of polling the expensive ``/rest/db/status`` every few minutes::
+Views are immutable structs, replaced on change; a :class:`FolderView` carries the whole folder
+summary Syncthing reports. ``subscribe(callback)`` reports each change as a
+:class:`MirrorChange`. This is what an integration needs instead of polling the expensive
+``/rest/db/status`` every few minutes::
 
     async with StateMirror(client) as mirror:
         print(mirror.folders["default"].state, mirror.is_in_sync("default"))
@@ -21,32 +28,29 @@ integration needs instead of polling the expensive ``/rest/db/status`` every few
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import inspect
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
-from types import MappingProxyType, TracebackType
-from typing import TYPE_CHECKING, Any, Literal, Self
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 import msgspec
+from anyio.abc import TaskStatus
+from anyio.streams.memory import MemoryObjectReceiveStream
 
-from ._exceptions import (
-    AuthenticationError,
-    NotFoundError,
-    SyncthingAPIError,
-    SyncthingClosedError,
-    SyncthingError,
-)
-from ._helpers import open_established_stream
-from .events import Backoff, ConnectionState, EventCursor
-from .events._stream import describe_failure
+from ._exceptions import NotFoundError, SyncthingAPIError, SyncthingClosedError, SyncthingError
+from ._helpers import SyncProgress
+from .events import Backoff, ConnectionState, EventListener
+from .events._engine import describe_failure
+from .events._lifecycle import Service
 from .models.config import Configuration, FolderConfig
 from .models.db import Completion, FileError, FolderState, FolderSummary
-from .models.events import Event, EventsSkipped, StreamReset, UnknownEvent
+from .models.events import Event, EventsSkipped, StreamItem, StreamReset, UnknownEvent
 
 if TYPE_CHECKING:
     from ._client import SyncthingClient
@@ -86,31 +90,13 @@ ChangeKind = Literal["folder", "device", "system", "resync", "connection"]
 # --------------------------------------------------------------------------------------
 
 
-class DeviceCompletion(msgspec.Struct, frozen=True, kw_only=True):
-    """How complete a remote device's copy of a folder is, as this Syncthing knows it."""
-
-    completion: float = 0.0
-    """Percent, 0-100 (Syncthing reports 100 for a device it has no index from: see ``done``)."""
-    need_bytes: int = 0
-    need_items: int = 0
-    need_deletes: int = 0
-    global_bytes: int = 0
-    global_items: int = 0
-    sequence: int = 0
-    """Newest index sequence received from the device (0: none yet)."""
-    remote_state: str = ""
-    """``valid``, ``paused``, ``notSharing`` or ``unknown`` (v1.20.0+; empty before)."""
-
-    @property
-    def done(self) -> bool:
-        """The device has everything (and has told us so through its index)."""
-        if self.need_bytes or self.need_items or self.need_deletes:
-            return False
-        return self.completion >= 100.0 and (self.sequence > 0 or self.global_items == 0)
+DeviceCompletion = SyncProgress
+"""How complete a remote device's copy of a folder is: a :class:`SyncProgress` with ``device``."""
 
 
 class FolderView(msgspec.Struct, frozen=True, kw_only=True):
-    """One folder: configuration, state, counters, errors and completion per remote device."""
+    """One folder: configuration, the whole summary Syncthing reports, errors, and progress per
+    remote device. The summary's counters are also attributes (``view.need_bytes``...)."""
 
     id: str
     label: str = ""
@@ -119,43 +105,52 @@ class FolderView(msgspec.Struct, frozen=True, kw_only=True):
     paused: bool = False
     devices: tuple[str, ...] = ()
     """Remote devices the folder is shared with."""
-    state: FolderState = FolderState.UNKNOWN
-    state_changed: datetime | None = None
-    error: str = ""
-    """The folder's error (state ``error``), empty when none."""
-    watch_error: str = ""
-    errors: int = 0
-    """Number of items that failed to sync."""
+    summary: FolderSummary = msgspec.field(default_factory=FolderSummary)
+    """Everything ``/rest/db/status`` reports (kept current by FolderSummary/StateChanged events)."""
     pull_errors: tuple[FileError, ...] = ()
-    need_bytes: int = 0
-    need_items: int = 0
-    need_deletes: int = 0
-    global_bytes: int = 0
-    global_items: int = 0
-    local_bytes: int = 0
-    local_items: int = 0
-    in_sync_bytes: int = 0
-    sequence: int = 0
-    completion: Mapping[str, DeviceCompletion] = msgspec.field(default_factory=dict)
-    """Remote device ID -> completion of this folder on that device."""
+    completion: Mapping[str, SyncProgress] = msgspec.field(default_factory=dict)
+    """Remote device ID -> progress of this folder on that device."""
+
+    def __getattr__(self, name: str) -> Any:
+        """The summary's fields read as the view's own (``view.need_bytes``, ``view.global_files``)."""
+        if name in FolderSummary.__struct_fields__:
+            return getattr(self.summary, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    @property
+    def state(self) -> FolderState:
+        """The folder's state (``paused`` for a paused folder)."""
+        return self.summary.state
+
+    @property
+    def need_items(self) -> int:
+        """Items the local copy still needs (``needTotalItems``)."""
+        return self.summary.need_total_items
+
+    @property
+    def global_items(self) -> int:
+        """Items in the global state (``globalTotalItems``)."""
+        return self.summary.global_total_items
+
+    @property
+    def local_items(self) -> int:
+        """Items in the local copy (``localTotalItems``)."""
+        return self.summary.local_total_items
+
+    @property
+    def progress(self) -> SyncProgress:
+        """How far the local copy is synced (the one place progress is computed)."""
+        return SyncProgress.from_summary(self.id, self.summary)
 
     @property
     def in_sync(self) -> bool:
         """Idle, needing nothing and without a folder error."""
-        return (
-            self.state is FolderState.IDLE
-            and not self.need_items
-            and not self.need_bytes
-            and not self.need_deletes
-            and not self.error
-        )
+        return self.progress.done and not self.summary.error
 
     @property
     def local_completion(self) -> float:
         """Percent of the global bytes present locally."""
-        if self.global_bytes <= 0:
-            return 100.0
-        return max(0.0, min(100.0, 100.0 * (1.0 - self.need_bytes / self.global_bytes)))
+        return self.progress.completion
 
 
 class DeviceView(msgspec.Struct, frozen=True, kw_only=True):
@@ -207,49 +202,15 @@ ChangeCallback = Callable[[MirrorChange], Awaitable[None] | None]
 # --------------------------------------------------------------------------------------
 
 
-def _completion(c: Any) -> DeviceCompletion:
-    """From a Completion (REST) or FolderCompletion event data."""
-    return DeviceCompletion(
-        completion=float(c.completion),
-        need_bytes=int(c.need_bytes),
-        need_items=int(c.need_items),
-        need_deletes=int(c.need_deletes),
-        global_bytes=int(c.global_bytes),
-        global_items=int(c.global_items),
-        sequence=int(c.sequence),
-        remote_state=str(c.remote_state),
-    )
-
-
-def _summary_fields(s: Any) -> dict[str, Any]:
-    """FolderView fields from a FolderSummary (REST) or the FolderSummary event's summary."""
-    state = s.state if isinstance(s.state, FolderState) else FolderState(s.state)
-    return {
-        "state": state,
-        "state_changed": s.state_changed,
-        "error": s.error or "",
-        "watch_error": s.watch_error or "",
-        "errors": int(s.errors),
-        "need_bytes": int(s.need_bytes),
-        "need_items": int(s.need_total_items),
-        "need_deletes": int(s.need_deletes),
-        "global_bytes": int(s.global_bytes),
-        "global_items": int(s.global_total_items),
-        "local_bytes": int(s.local_bytes),
-        "local_items": int(s.local_total_items),
-        "in_sync_bytes": int(s.in_sync_bytes),
-        "sequence": int(s.sequence),
-    }
-
-
-class StateMirror:
+class StateMirror(Service):
     """A live copy of one Syncthing's state, kept current from events (see the module doc).
 
-    ``start()`` returns once the first snapshot is in (and raises its error, e.g.
-    AuthenticationError, if it failed); later failures are retried in the background with
-    ``backoff`` while the last known state stays readable (``connection_state`` says how
-    fresh it is).
+    ``run()``/``start()`` return or proceed once the first snapshot is in, raising its failure
+    (e.g. AuthenticationError). Pass ``listener=`` to share an :class:`EventListener` you run
+    yourself; by default the mirror runs one of its own inside its ``run()``.
     """
+
+    _task_name = "syncthing-state-mirror"
 
     def __init__(
         self,
@@ -258,27 +219,33 @@ class StateMirror:
         poll_timeout: int = 60,
         read_margin: float = 10.0,
         backoff: Backoff | None = None,
+        listener: EventListener | None = None,
     ) -> None:
+        super().__init__()
         self._client = client
-        self.poll_timeout = poll_timeout
-        self.read_margin = read_margin
-        """Seconds a poll may run past ``poll_timeout`` before it counts as lost (see EventStream)."""
-        self.backoff = backoff or Backoff(initial=0.5, cap=30.0)
+        self._own_listener = listener is None
+        self._listener = listener or client.events.listener(
+            poll_timeout=poll_timeout,
+            read_margin=read_margin,
+            backoff=backoff or Backoff(initial=0.5, cap=30.0),
+        )
         self._folders: dict[str, FolderView] = {}
         self._devices: dict[str, DeviceView] = {}
         self._system: SystemView | None = None
         self._callbacks: list[ChangeCallback] = []
-        self._conn = ConnectionState.DISCONNECTED
         self._ready = anyio.Event()
-        self._first_error: BaseException | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._running = False
+        self._lock = anyio.Lock()  # one change at a time: an event, or a snapshot
+        self._stale = False  # the last snapshot failed: take one again when possible
+        self._my_id = ""
         self.resync_count = 0
-        """Full snapshots taken so far (1 after start; more after gaps, restarts, failures)."""
-        self.last_error: BaseException | None = None
-        """The last failure the background task retried after (None after a success)."""
+        """Full snapshots taken so far (1 after start; more after gaps and restarts)."""
 
     # -- read API ------------------------------------------------------------------------
+    @property
+    def listener(self) -> EventListener:
+        """The event listener the mirror consumes."""
+        return self._listener
+
     @property
     def folders(self) -> Mapping[str, FolderView]:
         """Folder ID -> :class:`FolderView` (read-only)."""
@@ -301,18 +268,13 @@ class StateMirror:
 
     @property
     def connection_state(self) -> ConnectionState:
-        """State of the event stream behind the mirror."""
-        return self._conn
+        """The same as :attr:`state` (the listener's connection state)."""
+        return self._state
 
     @property
     def available(self) -> bool:
-        """Ready and connected: the views are current."""
-        return self.ready and self._conn is ConnectionState.CONNECTED
-
-    @property
-    def running(self) -> bool:
-        """True while the mirror's task runs."""
-        return self._running
+        """Ready, connected and not waiting for a snapshot: the views are current."""
+        return self.ready and self._state is ConnectionState.CONNECTED and not self._stale
 
     def is_in_sync(self, folder: str, device: str | None = None) -> bool:
         """Is ``folder`` in sync locally (``device`` None) or on remote ``device``?
@@ -331,7 +293,10 @@ class StateMirror:
 
     # -- callbacks -----------------------------------------------------------------------
     def subscribe(self, callback: ChangeCallback) -> Callable[[], None]:
-        """Call ``callback(change)`` after every change; returns an unsubscribe callable."""
+        """Call ``callback(change)`` after every change; returns an unsubscribe callable.
+
+        Connection-state changes come as ``MirrorChange("connection")`` too (see ``on_state``).
+        """
         self._callbacks.append(callback)
 
         def unsubscribe() -> None:
@@ -350,139 +315,78 @@ class StateMirror:
                 except Exception:
                     _LOG.exception("mirror change callback %r failed", callback)
 
-    async def _set_conn(self, state: ConnectionState) -> None:
-        if state is not self._conn:
-            self._conn = state
-            await self._notify([MirrorChange("connection")])
-
-    # -- lifecycle -----------------------------------------------------------------------
-    async def start(self) -> None:
-        """Start the owned task; return after the first snapshot (raising its error)."""
-        if self._task is not None and not self._task.done():
-            return
-        if self._running:
-            raise RuntimeError("the mirror is already running via run()")
-        self._ready = anyio.Event()
-        self._first_error = None
-        self._task = asyncio.get_running_loop().create_task(self.run(), name="syncthing-state-mirror")
-        waiter = asyncio.ensure_future(self._ready.wait())
+    # -- running -------------------------------------------------------------------------
+    async def _serve(self, task_status: TaskStatus[None]) -> None:
+        listener = self._listener
+        items = listener.iterate(_TYPES)
+        send, states = anyio.create_memory_object_stream[ConnectionState](math.inf)
+        unsubscribe = listener.on_state(send.send_nowait)
         try:
-            await asyncio.wait({waiter, self._task}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            waiter.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await waiter
-        error = self._first_error
-        if error is None and self._task.done() and not self._task.cancelled():
-            error = self._task.exception()
-        if error is not None:
-            await self.stop()
-            raise error
-
-    async def stop(self) -> None:
-        """Stop the task and wait for it (idempotent); the last views stay readable."""
-        task, self._task = self._task, None
-        if task is None:
-            return
-        task.cancel()
-        await asyncio.wait({task})
-        if not task.cancelled() and task.exception() is not None:
-            _LOG.error("state mirror task failed", exc_info=task.exception())
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    async def run(self) -> None:
-        """Follow Syncthing in the calling task until cancelled (``start()`` runs this for you)."""
-        if self._running:
-            raise RuntimeError("the mirror is already running")
-        self._running = True
-        self._cursor = None
-        attempt = 0
-        closed = False
-        try:
-            while True:
-                try:
-                    await self._follow()
-                except SyncthingClosedError as err:
-                    self.last_error = err
-                    if not self._ready.is_set():  # start() raises it
-                        self._first_error = err
-                        self._ready.set()
-                        return
-                    _LOG.info("state mirror stops: the Syncthing client (or its session) was closed")
-                    closed = True
-                    await self._set_conn(ConnectionState.CLOSED)
-                    return
-                except SyncthingError as err:
-                    self.last_error = err
-                    if not self._ready.is_set():  # the first snapshot failed: start() raises it
-                        self._first_error = err
-                        self._ready.set()
-                        return
-                    _LOG.warning(
-                        "state mirror lost Syncthing at %s: %s; retrying",
-                        self._client.url,
-                        describe_failure(err, "state"),
-                    )
-                    _LOG.debug("state mirror failure details: %r", err)
-                    auth = isinstance(err, AuthenticationError)
-                    await self._set_conn(
-                        ConnectionState.AUTH_FAILED if auth else ConnectionState.RECONNECTING
-                    )
-                else:  # pragma: no cover - the stream only ends when closed
-                    return
-                if self._connected_once:
-                    attempt = 0
-                await anyio.sleep(self.backoff.delay(attempt))
-                attempt = min(attempt + 1, 32)
-        finally:
-            self._running = False
-            if not closed:
-                self._conn = ConnectionState.DISCONNECTED  # not reported: the mirror is stopping
-
-    async def _follow(self) -> None:
-        """Open (or resume) the stream, snapshot if needed, then apply events until a failure."""
-        self._connected_once = False
-        client = self._client
-        cursor = self._cursor
-        if cursor is None:
-            stream = await open_established_stream(client, _TYPES, poll_timeout=self.poll_timeout)
-        else:
-            await client.system.status()  # reachable again? (raises if not)
-            stream = client.events.stream(_TYPES, since=cursor, poll_timeout=self.poll_timeout)
-        stream.max_retries = 0  # failures come back here: reported, then resumed from the cursor
-        stream.read_margin = self.read_margin
-        async with stream:
-            if cursor is None:
-                await self._resync()
-            self._cursor = stream.cursor
-            self.last_error = None
-            self._connected_once = True
-            await self._set_conn(ConnectionState.CONNECTED)
-            self._ready.set()
-            async for item in stream:
-                if isinstance(item, (EventsSkipped, StreamReset)):
-                    _LOG.info("state mirror resyncs after %s", item.type)
-                    self._cursor = None  # if the snapshot fails, start over with a new one
-                    await self._resync()
-                elif isinstance(item, UnknownEvent):
-                    _LOG.debug("state mirror ignores %r", item)
+            async with anyio.create_task_group() as tg:
+                if self._own_listener:
+                    await tg.start(listener.run)  # raises the first failure (e.g. a wrong key)
                 else:
-                    await self._notify(await self._apply(item))
-                self._cursor = stream.cursor
+                    await listener.wait_connected()
+                self._set_state(listener.state, listener.last_error)
+                async with self._lock:
+                    await self._resync()  # after the subscription is fixed: nothing is missed
+                self._ready.set()
+                task_status.started()
+                tg.start_soon(self._follow_states, states)
+                async for item in items:
+                    await self._take(item)
+                if listener.state is ConnectionState.CLOSED:
+                    _LOG.info("state mirror stops: the Syncthing client (or its session) was closed")
+                    self._set_state(ConnectionState.CLOSED, listener.last_error)
+                tg.cancel_scope.cancel()
+        finally:
+            unsubscribe()
+            items.close()
+            send.close()
+            states.close()
 
-    _connected_once = False
-    _cursor: EventCursor | None = None
+    async def _follow_states(self, states: MemoryObjectReceiveStream[ConnectionState]) -> None:
+        """Mirror the listener's state; after a reconnect, retake a snapshot that failed."""
+        async for state in states:
+            self._set_state(state, self._listener.last_error)
+            await self._notify([MirrorChange("connection")])
+            if state is ConnectionState.CONNECTED and self._stale:
+                async with self._lock:
+                    await self._resync_or_mark()
+
+    async def _take(self, item: StreamItem) -> None:
+        async with self._lock:
+            if isinstance(item, (EventsSkipped, StreamReset)) or self._stale:
+                _LOG.info("state mirror resyncs after %s", item.type)
+                await self._resync_or_mark()
+            elif isinstance(item, UnknownEvent):
+                _LOG.debug("state mirror ignores %r", item)
+            else:
+                try:
+                    changes = await self._apply(item)
+                except SyncthingClosedError:
+                    raise
+                except SyncthingError as err:  # a read the event needed failed: resync later
+                    self._mark_stale(err)
+                    return
+                await self._notify(changes)
+
+    async def _resync_or_mark(self) -> None:
+        try:
+            await self._resync()
+        except SyncthingClosedError:
+            raise
+        except SyncthingError as err:
+            self._mark_stale(err)
+
+    def _mark_stale(self, err: SyncthingError) -> None:
+        self._stale = True
+        self.last_error = err
+        _LOG.warning(
+            "state mirror could not read Syncthing at %s: %s; it resyncs after the next reconnect or event",
+            self._client.url,
+            describe_failure(err, "state"),
+        )
 
     # -- snapshots -----------------------------------------------------------------------
     async def _resync(self) -> None:
@@ -520,10 +424,9 @@ class StateMirror:
             fetched_at=time.monotonic(),
         )
         self._my_id = my_id
+        self._stale = False
         self.resync_count += 1
         await self._notify([MirrorChange("resync")])
-
-    _my_id = ""
 
     async def _fetch_folder(self, fc: FolderConfig, my_id: str) -> FolderView:
         client = self._client
@@ -535,16 +438,16 @@ class StateMirror:
             summary: FolderSummary = await client.db.status(folder=fc.id)
         except NotFoundError:  # removed meanwhile
             return base
-        view = msgspec.structs.replace(base, **_summary_fields(summary))
+        view = msgspec.structs.replace(base, summary=summary)
         if fc.paused:
             return view
-        completion: dict[str, DeviceCompletion] = {}
+        completion: dict[str, SyncProgress] = {}
         for dev in remote:
             try:
                 comp: Completion = await client.db.completion(folder=fc.id, device=dev)
             except SyncthingAPIError:  # paused/stopped folder
                 continue
-            completion[dev] = _completion(comp)
+            completion[dev] = SyncProgress.from_completion(fc.id, dev, comp)
         pull_errors: tuple[FileError, ...] = ()
         if view.errors:
             with contextlib.suppress(SyncthingAPIError):
@@ -595,19 +498,20 @@ class StateMirror:
         if kind == "StateChanged":
             state = FolderState(data.to)
             error = (data.error or "") if state is FolderState.ERROR else ""
-            return self._set_folder(replace(folder, state=state, state_changed=ev.time, error=error))
+            summary = replace(folder.summary, state=state, state_changed=ev.time, error=error)
+            return self._set_folder(replace(folder, summary=summary))
         if kind == "FolderSummary":
-            fields = _summary_fields(data.summary)
-            if not fields["errors"]:
-                fields["pull_errors"] = ()
-            return self._set_folder(replace(folder, **fields))
+            summary = data.summary
+            errors = folder.pull_errors if summary.errors else ()
+            return self._set_folder(replace(folder, summary=summary, pull_errors=errors))
         if kind == "FolderCompletion":
             completion = dict(folder.completion)
-            completion[data.device] = _completion(data)
+            completion[data.device] = SyncProgress.from_completion(folder_id, data.device, data)
             return self._set_folder(replace(folder, completion=completion))
         if kind == "FolderErrors":
             errors = tuple(FileError(path=e.path, error=e.error) for e in data.errors or ())
-            return self._set_folder(replace(folder, errors=len(errors), pull_errors=errors))
+            summary = replace(folder.summary, errors=len(errors))
+            return self._set_folder(replace(folder, summary=summary, pull_errors=errors))
         # FolderPaused / FolderResumed: the whole folder changes (counters, completion).
         config = await self._client.config.folders.get(folder_id=folder_id)
         return self._set_folder(await self._fetch_folder(config, self._my_id))
@@ -662,5 +566,5 @@ class StateMirror:
     def __repr__(self) -> str:
         return (
             f"<StateMirror {self._client.url} folders={len(self._folders)} "
-            f"devices={len(self._devices)} state={self._conn}>"
+            f"devices={len(self._devices)} state={self._state}>"
         )

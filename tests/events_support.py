@@ -17,6 +17,16 @@ FAST_SCALE = 0.05
 """FakeSyncthing timeout_scale for tests: a 1 s poll lasts 50 ms."""
 
 
+def library_tasks(baseline: set[asyncio.Task[Any]]) -> set[asyncio.Task[Any]]:
+    """Tasks started since ``baseline``; asserts each is the library's own (by name or code)."""
+    extra = asyncio.all_tasks() - baseline
+    for task in extra:
+        code = getattr(task.get_coro(), "cr_code", None)
+        where = getattr(code, "co_filename", "")
+        assert task.get_name().startswith("syncthing") or "syncthing_async" in where, task
+    return extra
+
+
 class SleepRecorder:
     """Injectable backoff sleep: records each delay and lets the loop run once, no real waiting."""
 

@@ -30,7 +30,7 @@ import aiohttp
 import msgspec
 
 from syncthing_async import SyncthingClient
-from syncthing_async.events import Backoff
+from syncthing_async.events import Backoff, EventCursor
 from syncthing_async.models.events import EventsSkipped, StreamReset
 from tests.faultproxy import FaultKind, FaultProxy, FaultSpec, RandomFaults
 from tests.harness import SyncthingDaemon, close_all, pair, wait_connected
@@ -309,7 +309,9 @@ class _Reader:
 class _Consumer:
     """Drives the client's event stream and records deliveries and markers per life."""
 
-    def __init__(self, client: SyncthingClient, lives: list[LifeAccount], config: SoakConfig) -> None:
+    def __init__(
+        self, client: SyncthingClient, lives: list[LifeAccount], config: SoakConfig, device_id: str
+    ) -> None:
         self.client = client
         self.lives = lives
         self.config = config
@@ -317,8 +319,10 @@ class _Consumer:
         self.markers: Counter[str] = Counter()
         self.errors: list[str] = []
         self.items = 0
+        # From the first event of life 0, every gap reported: a cursor (since=0 would ask only
+        # for what is still buffered when the first poll gets through).
         self.stream = client.events.stream(
-            since=0,
+            since=EventCursor(device_id=device_id, start_time=lives[0].start_time, last_id=0),
             poll_timeout=config.poll_timeout,
             read_margin=config.read_margin,
             backoff=Backoff(initial=0.05, factor=2.0, cap=1.0),
@@ -426,7 +430,7 @@ async def run_soak(config: SoakConfig) -> SoakReport:
         proxy.queue(*guaranteed)
         client = SyncthingClient(proxy.url, a.api_key, timeout=config.poll_timeout + config.read_margin)
         reader = _Reader(a, lives)
-        consumer = _Consumer(client, lives, config)
+        consumer = _Consumer(client, lives, config, a.device_id)
         reader_task = asyncio.create_task(reader.run(), name="soak-reader")
         consumer_task = asyncio.create_task(consumer.run(), name="soak-consumer")
         stop_changes = asyncio.Event()

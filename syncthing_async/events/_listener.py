@@ -9,8 +9,13 @@
   before anything newer. Other consumers and the poll are never slowed down.
 * Callbacks may be sync or async; async ones are awaited in order by that consumer's own
   dispatcher. A callback that raises is logged and the next item is delivered as usual.
-* Connection state is observable; ``AuthenticationError`` latches ``AUTH_FAILED`` and polling
-  waits until :meth:`EventListener.reconnect` (e.g. after ``client.set_api_key``).
+* Each server subscription is a :class:`~syncthing_async.events._engine.Subscription` (the
+  engine: position, identity checks, backoff, pacing) with the ``"wait"`` auth policy: a
+  refused key latches ``AUTH_FAILED`` until :meth:`EventListener.reconnect` (e.g. after
+  ``client.set_api_key``). The listener has no retry loop of its own.
+* The lifecycle (``run()`` in a host's task, ``start()``/``stop()``, ``async with``,
+  ``wait_connected()``, ``on_state``, ``last_error``) is the shared one of
+  :mod:`syncthing_async.events._lifecycle`.
 * Once the client (or the aiohttp session lent to it) is closed, the listener stops by itself
   with the state ``CLOSED``; iterators end. No payload and no other failure ends it: they are
   logged and retried with the backoff.
@@ -18,9 +23,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import dataclasses
 import inspect
 import logging
 from collections import deque
@@ -29,10 +32,11 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 import anyio
-from anyio.abc import TaskGroup
+import anyio.lowlevel
+from anyio.abc import TaskGroup, TaskStatus
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from .._exceptions import AuthenticationError, SyncthingClosedError, SyncthingError
+from .._exceptions import SyncthingClosedError
 from ..models.events import (
     DEFAULT_EVENT_TYPES,
     DISK_EVENT_TYPES,
@@ -44,8 +48,9 @@ from ..models.events import (
 )
 from ._backoff import Backoff
 from ._cursor import EventCursor, StreamFilter
+from ._engine import StateCallback, Subscription, TypesArg, normalize_types
+from ._lifecycle import Service
 from ._state import ConnectionState
-from ._stream import EventStream, TypesArg, describe_failure, normalize_types
 
 if TYPE_CHECKING:
     from .._core import SessionCore
@@ -56,8 +61,6 @@ _LOG = logging.getLogger("syncthing_async.events")
 
 EventCallback = Callable[[StreamItem], Awaitable[None] | None]
 """A consumer callback: gets each event (and marker); may be a plain function or a coroutine function."""
-StateCallback = Callable[[ConnectionState], None]
-"""Called with the listener's new connection state (duplicates are not reported)."""
 
 
 class _Skip:
@@ -244,12 +247,16 @@ class EventSubscription:
         self.close()
 
 
-class EventListener:
-    """Feeds Syncthing events to callbacks and iterators from one owned background task.
+class EventListener(Service):
+    """Feeds Syncthing events to callbacks and iterators from shared long polls.
 
-    ``async with client.events.listener() as listener:`` (or ``await listener.start()`` /
-    ``await listener.stop()``). :meth:`subscribe` returns an unsubscribe callable.
+    ``async with client.events.listener() as listener:``, ``await listener.start()`` /
+    ``await listener.stop()``, or ``await listener.run()`` in a task you own. Each way first
+    reaches Syncthing and raises that failure (e.g. AuthenticationError); afterwards failures
+    are retried. :meth:`subscribe` returns an unsubscribe callable.
     """
+
+    _task_name = "syncthing-events-listener"
 
     def __init__(
         self,
@@ -263,6 +270,7 @@ class EventListener:
     ) -> None:
         if buffer_size < 1:
             raise ValueError("buffer_size must be >= 1")
+        super().__init__()
         self._core = core
         cursors = [since] if isinstance(since, EventCursor) else list(since or ())
         self._cursors: dict[StreamFilter, EventCursor] = {c.filter: c for c in cursors}
@@ -271,19 +279,9 @@ class EventListener:
         self.backoff = backoff or Backoff()
         self.buffer_size = buffer_size
         self._consumers: list[_Consumer] = []
-        self._streams: dict[StreamFilter, EventStream] = {}
+        self._subs: dict[StreamFilter, Subscription] = {}
         self._polling: set[StreamFilter] = set()
-        self._filter_states: dict[StreamFilter, ConnectionState] = {}
-        self._state = ConnectionState.DISCONNECTED
-        self._state_callbacks: list[StateCallback] = []
-        self._wake = anyio.Event()
         self._tg: TaskGroup | None = None
-        self._scope: anyio.CancelScope | None = None
-        self._stopped: anyio.Event | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._client_closed = False
-        # The stream must not be validated twice: the listener checks payloads once per event.
-        self._stream_backoff = dataclasses.replace(self.backoff, sleep=self._interruptible_sleep)
 
     # -- consumers -----------------------------------------------------------------------
     def subscribe(
@@ -314,16 +312,6 @@ class EventListener:
         self._add(consumer)
         return EventSubscription(self, consumer)
 
-    def on_state(self, callback: StateCallback) -> Callable[[], None]:
-        """Call ``callback(state)`` on every connection-state change; returns an unsubscribe callable."""
-        self._state_callbacks.append(callback)
-
-        def unsubscribe() -> None:
-            with contextlib.suppress(ValueError):
-                self._state_callbacks.remove(callback)
-
-        return unsubscribe
-
     def _add(self, consumer: _Consumer) -> None:
         self._consumers.append(consumer)
         tg = self._tg
@@ -342,28 +330,20 @@ class EventListener:
 
     # -- state ---------------------------------------------------------------------------
     @property
-    def state(self) -> ConnectionState:
-        """Combined connection state of the listener's polls."""
-        return self._state
-
-    @property
-    def running(self) -> bool:
-        """True between start and stop."""
-        return self._scope is not None
-
-    @property
     def cursors(self) -> dict[StreamFilter, EventCursor]:
         """Current cursor per server subscription, to save and pass back as ``since=``."""
         out = dict(self._cursors)
-        for filt, stream in self._streams.items():
-            cursor = stream.cursor
-            if cursor is not None:
-                out[filt] = cursor
+        for filt, sub in self._subs.items():
+            pos = sub.position
+            if pos is not None:
+                out[filt] = pos.cursor(filt)
         return out
 
-    def _filter_state(self, filt: StreamFilter, state: ConnectionState) -> None:
-        self._filter_states[filt] = state
-        states = set(self._filter_states.values())
+    def _combine(self, _state: ConnectionState | None = None) -> None:
+        """The listener's state from its polling subscriptions' states."""
+        subs = [self._subs[f] for f in self._polling if f in self._subs]
+        states = {sub.state for sub in subs}
+        error = next((sub.last_error for sub in subs if sub.last_error is not None), None)
         if ConnectionState.CLOSED in states:
             combined = ConnectionState.CLOSED
         elif ConnectionState.AUTH_FAILED in states:
@@ -374,171 +354,88 @@ class EventListener:
             combined = ConnectionState.RECONNECTING
         else:
             combined = ConnectionState.DISCONNECTED
-        self._set_state(combined)
-
-    def _set_state(self, state: ConnectionState) -> None:
-        if state is self._state:
-            return
-        self._state = state
-        _LOG.debug("event listener state: %s", state)
-        for callback in list(self._state_callbacks):
-            try:
-                callback(state)
-            except Exception:
-                _LOG.exception("event listener state callback failed")
+        self._set_state(combined, error)
 
     def reconnect(self) -> None:
         """Retry now: leaves AUTH_FAILED (after fixing the key) and cuts a backoff wait short."""
-        wake, self._wake = self._wake, anyio.Event()
-        wake.set()
+        for sub in self._subs.values():
+            sub.reconnect()
 
-    async def _interruptible_sleep(self, delay: float) -> None:
-        wake = self._wake
-        sleep = self.backoff.sleep
+    # -- running -------------------------------------------------------------------------
+    def _sub(self, filt: StreamFilter) -> Subscription:
+        sub = self._subs.get(filt)
+        if sub is None:
+            sub = Subscription(
+                self._core,
+                disk=filt == "disk",
+                since=self._cursors.get(filt),
+                poll_timeout=self.poll_timeout,
+                read_margin=self.read_margin,
+                backoff=self.backoff,
+                validate=False,  # the listener checks each payload once, for all its consumers
+                auth="wait",
+            )
+            sub.on_state(self._combine)
+            self._subs[filt] = sub
+        return sub
+
+    def _needed(self) -> set[StreamFilter]:
+        needed: set[StreamFilter] = set()
+        for consumer in self._consumers:
+            needed |= consumer.filters
+        return needed or {"default"}
+
+    async def _serve(self, task_status: TaskStatus[None]) -> None:
+        for filt in sorted(self._needed()):
+            await self._sub(filt).establish()  # the first failure is raised, not retried
         async with anyio.create_task_group() as tg:
-
-            async def sleeper() -> None:
-                await sleep(delay)
-                tg.cancel_scope.cancel()
-
-            async def waker() -> None:
-                await wake.wait()
-                tg.cancel_scope.cancel()
-
-            tg.start_soon(sleeper)
-            tg.start_soon(waker)
-
-    # -- lifecycle -----------------------------------------------------------------------
-    async def start(self) -> None:
-        """Start the owned background task (no-op if running)."""
-        if self._task is not None and not self._task.done():
-            return
-        if self._scope is not None:
-            raise RuntimeError("the listener is already running via run()")
-        self._task = asyncio.get_running_loop().create_task(self.run(), name="syncthing-events-listener")
-        await asyncio.sleep(0)  # let it enter its task group
-
-    async def stop(self) -> None:
-        """Stop polling and dispatching; cancels the task and waits for it. Idempotent."""
-        scope, stopped = self._scope, self._stopped
-        if scope is not None:
-            scope.cancel()
-        task, self._task = self._task, None
-        if task is not None:
-            await asyncio.wait({task})
-            if not task.cancelled() and task.exception() is not None:
-                _LOG.error("event listener task failed", exc_info=task.exception())
-        elif stopped is not None:
-            await stopped.wait()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    async def run(self) -> None:
-        """Poll and dispatch in the calling task until :meth:`stop` (or cancellation)."""
-        if self._scope is not None:
-            raise RuntimeError("the listener is already running")
-        self._stopped = stopped = anyio.Event()
-        self._client_closed = False
-        try:
-            with anyio.CancelScope() as scope:
-                self._scope = scope
-                async with anyio.create_task_group() as tg:
-                    self._tg = tg
-                    for consumer in list(self._consumers):
-                        consumer.open()
-                        if consumer.callback is not None:
-                            tg.start_soon(self._run_callback, consumer)
-                        for filt in consumer.filters:
-                            self._ensure_polling(filt)
-                    await anyio.sleep_forever()
-        finally:
-            self._tg = None
-            self._scope = None
-            self._polling.clear()
+            self._tg = tg
             for consumer in list(self._consumers):
-                if consumer.callback is None:  # iterators end; callbacks resume on the next start
-                    self._remove(consumer)
-                else:
-                    consumer.close()
-            self._filter_states.clear()
-            self._set_state(ConnectionState.CLOSED if self._client_closed else ConnectionState.DISCONNECTED)
-            stopped.set()
+                consumer.open()
+                if consumer.callback is not None:
+                    tg.start_soon(self._run_callback, consumer)
+            for filt in self._needed():
+                self._ensure_polling(filt)
+            task_status.started()
+            await anyio.sleep_forever()
+
+    def _on_stopped(self) -> None:
+        self._tg = None
+        self._polling.clear()
+        for consumer in list(self._consumers):
+            if consumer.callback is None:  # iterators end; callbacks resume on the next start
+                self._remove(consumer)
+            else:
+                consumer.close()
 
     def _ensure_polling(self, filt: StreamFilter) -> None:
         tg = self._tg
         if tg is None or filt in self._polling:
             return
         self._polling.add(filt)
+        self._combine()
         tg.start_soon(self._poll, filt, name=f"syncthing-events-{filt}")
 
-    def _stream(self, filt: StreamFilter) -> EventStream:
-        stream = self._streams.get(filt)
-        if stream is None:
-            stream = EventStream(
-                self._core,
-                disk=filt == "disk",
-                since=self._cursors.get(filt),
-                poll_timeout=self.poll_timeout,
-                read_margin=self.read_margin,
-                backoff=self._stream_backoff,
-                validate=False,
-                on_state=lambda state: self._filter_state(filt, state),
-            )
-            self._streams[filt] = stream
-        return stream
-
     async def _poll(self, filt: StreamFilter) -> None:
-        stream = self._stream(filt)
-        self._filter_state(filt, stream.state)
-        attempt = 0
+        sub = self._sub(filt)
         while True:
             try:
-                async for item in stream:
-                    blocked = self._dispatch(filt, item)
-                    if blocked:
-                        # Let ready consumers run once (each drains its whole buffer), then
-                        # deliver or, for one that is really busy, apply the overflow policy.
-                        await asyncio.sleep(0)
-                        for consumer, event in blocked:
-                            consumer.offer(event, filt)
-                    attempt = 0
-                return
-            except AuthenticationError as err:
-                _LOG.warning(
-                    "Syncthing refused the API key (%s); events paused until reconnect()", err.reason.value
-                )
-                self._filter_state(filt, ConnectionState.AUTH_FAILED)
-                await self._wake.wait()
-                self._filter_state(filt, ConnectionState.RECONNECTING)
+                batch = await sub.next_batch()  # retries, auth waits and pacing are the engine's
             except SyncthingClosedError:
-                _LOG.info("the Syncthing client (or its session) was closed; the event listener stops")
-                self._client_closed = True
-                self._filter_state(filt, ConnectionState.CLOSED)
-                scope = self._scope
-                if scope is not None:
-                    scope.cancel()  # every poll and dispatcher ends; run() returns
+                _LOG.info("the Syncthing client was closed; the event listener stops")
+                if self._tg is not None:
+                    self._tg.cancel_scope.cancel()
                 return
-            except SyncthingError as err:
-                _LOG.error("event stream %s stopped: %s; retrying", filt, describe_failure(err))
-                _LOG.debug("event stream %s failure details: %r", filt, err)
-                self._filter_state(filt, ConnectionState.RECONNECTING)
-                await self._stream_backoff.sleep(self.backoff.delay(attempt))
-                attempt += 1
-            except Exception:  # a bug must not end the listener: log it and poll again
-                _LOG.exception("event stream %s failed unexpectedly; retrying", filt)
-                self._filter_state(filt, ConnectionState.RECONNECTING)
-                await self._stream_backoff.sleep(self.backoff.delay(attempt))
-                attempt += 1
+            if batch is None:
+                return
+            for item in batch.items:
+                blocked = self._dispatch(filt, item)
+                if blocked:
+                    # Let ready consumers run once (each drains its whole buffer), then
+                    # deliver or, for one that is really busy, apply the overflow policy.
+                    await anyio.lowlevel.checkpoint()
+                    for consumer, event in blocked:
+                        consumer.offer(event, filt)
 
     def _dispatch(self, filt: StreamFilter, item: StreamItem) -> list[tuple[_Consumer, StreamItem]]:
         """Offer ``item`` to every interested consumer; return those whose buffer was full."""
