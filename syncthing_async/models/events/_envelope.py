@@ -64,7 +64,7 @@ class Event(msgspec.Struct, Generic[D], kw_only=True, gc=False, rename=_ENVELOPE
     process-wide. ``data`` is decoded on first access and cached.
 
     An event type is declared once, as a subclass naming its payload type and its Syncthing
-    type name: ``class StateChangedEvent(Event[StateChangedData], tag="StateChanged")``.
+    type name: ``class ExampleEvent(Event[ExampleData], tag="Example")``.
     Declaring it registers it (see :func:`_register_declared`); its ``type``, payload type and
     payload decoder are derived from that line.
     """

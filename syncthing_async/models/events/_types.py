@@ -1,10 +1,10 @@
 """Every Syncthing event type this library knows, each declared once: its payload struct
 (``<Type>Data``) followed directly by its event class.
 
-An event type is one declaration, nothing else::
+An event type is one declaration, nothing else (here for a type ``Example``)::
 
-    class StateChangedEvent(Event[StateChangedData], tag="StateChanged"):
-        '''A folder changed state.'''
+    class ExampleEvent(Event[ExampleData], tag="Example"):
+        '''What an Example event means.'''
 
 The tag is Syncthing's type name; declaring the class registers it, and its ``type``, its
 payload type (the ``X`` of ``Event[X]``), :data:`EVENT_TYPES`, :data:`DEFAULT_EVENT_TYPES`, the
