@@ -1,14 +1,20 @@
-"""Typed events: every type of REFERENCE.md §5 decodes, lazily, and misfits never break decoding."""
+"""Typed events: every Syncthing event type decodes, lazily, misfits never break decoding, and each
+type is declared exactly once (syncthing_async/models/events/_types.py)."""
 
 from __future__ import annotations
 
+import inspect
 import logging
+import re
+import types
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import msgspec
 import pytest
 
+import syncthing_async
 from syncthing_async import SyncthingDecodeError
 from syncthing_async.models import events as ev
 from syncthing_async.models.events import (
@@ -22,12 +28,16 @@ from syncthing_async.models.events import (
     StateChangedEvent,
     StreamReset,
     UnknownEvent,
+    _decode,
+    _types,
     checked_event,
     decode_events,
 )
+from syncthing_async.models.events._envelope import _CLASS_BY_TYPE, _register_declared
 
-# The 33 type names of REFERENCE.md §5 (HEAD); 1.19.2 lacks the two marked ones.
-REFERENCE_TYPES = {
+# Syncthing's 33 event types: those listed at https://docs.syncthing.net/dev/events.html and
+# UpgradeRestartScheduled (Syncthing >= 2.0.15; lib/events/events.go). 1.19.2 lacks the two marked ones.
+SYNCTHING_TYPES = {
     "Starting",
     "StartupComplete",
     "DeviceDiscovered",
@@ -303,16 +313,16 @@ def _dig(obj: Any, path: str) -> Any:
     return obj
 
 
-def test_registry_covers_reference_types() -> None:
-    assert set(EVENT_TYPES) == REFERENCE_TYPES
+def test_registry_covers_syncthing_types() -> None:
+    assert set(EVENT_TYPES) == SYNCTHING_TYPES
     assert len(EVENT_TYPES) == 33
     assert {"LocalChangeDetected", "RemoteChangeDetected"} == DISK_EVENT_TYPES
-    assert DEFAULT_EVENT_TYPES == REFERENCE_TYPES - DISK_EVENT_TYPES
+    assert DEFAULT_EVENT_TYPES == SYNCTHING_TYPES - DISK_EVENT_TYPES
     for name, (cls, _data_type) in EVENT_TYPES.items():
         assert cls.__name__ == f"{name}Event"
         assert cls.type == name  # type: ignore[comparison-overlap]
         assert getattr(ev, f"{name}Event") is cls
-    assert set(SAMPLES) == REFERENCE_TYPES
+    assert set(SAMPLES) == SYNCTHING_TYPES
 
 
 @pytest.mark.parametrize("type_name", sorted(SAMPLES))
@@ -512,3 +522,117 @@ def test_eager_decoding_falls_back_when_something_does_not_fit() -> None:
     assert [type(e).__name__ for e in events] == ["StateChangedEvent", "StateChangedEvent", "UnknownEvent"]
     assert events[0].data.to == "idle"
     assert isinstance(checked_event(events[1]), UnknownEvent)
+
+
+# --- each type declared once -------------------------------------------------------------------
+
+PACKAGE_DIR = Path(syncthing_async.__file__).parent
+TYPES_FILE = Path(_types.__file__)
+
+
+def _package_lines() -> list[tuple[Path, int, str]]:
+    return [
+        (path, lineno, line)
+        for path in sorted(PACKAGE_DIR.rglob("*.py"))
+        for lineno, line in enumerate(path.read_text().splitlines(), 1)
+    ]
+
+
+def test_registry_is_the_declarations() -> None:
+    assert set(_CLASS_BY_TYPE) == set(EVENT_TYPES) == SYNCTHING_TYPES
+    assert {name: cls for name, (cls, _data) in EVENT_TYPES.items()} == _CLASS_BY_TYPE
+    # the batch decoder's tagged union is built from the same registry
+    assert tuple(_CLASS_BY_TYPE.values()) == _decode._ALL_EVENT_CLASSES
+    # one class per Syncthing type name, and one type name per class
+    assert len(set(_CLASS_BY_TYPE.values())) == len(_CLASS_BY_TYPE)
+
+
+@pytest.mark.parametrize("type_name", sorted(SYNCTHING_TYPES))
+def test_each_type_is_declared_exactly_once(type_name: str) -> None:
+    cls, data_type = EVENT_TYPES[type_name]
+    assert cls.__module__ == _types.__name__
+    assert cls.__name__ == cls.__qualname__ == f"{type_name}Event"
+    assert cls.__struct_config__.tag == type_name
+    assert cls.__struct_config__.tag_field == "type"
+    assert cls.type == type_name  # type: ignore[comparison-overlap]
+    assert cls.__doc__
+    # the declaration line names the payload type and the tag; the registry derives from it
+    first = inspect.getsource(cls).splitlines()[0]
+    match = re.fullmatch(rf'class {type_name}Event\(Event\[(.+)\], tag="{type_name}"\):', first)
+    assert match, first
+    assert eval(match.group(1), vars(_types)) == data_type == cls._data_type
+    # nothing else in the package declares the class or registers the name
+    declared = re.compile(rf"\bclass\s+{type_name}Event\b")
+    registered = re.compile(
+        rf"""(\btag\s*=\s*|_typed\(\s*|\bregister\w*\(\s*)["']{type_name}["']"""
+        rf"""|["']{type_name}["']\s*:\s*\(?\s*\w*Event\b"""
+    )
+    hits = [
+        (path, lineno)
+        for path, lineno, line in _package_lines()
+        if declared.search(line) or registered.search(line)
+    ]
+    assert hits == [(TYPES_FILE, inspect.getsourcelines(cls)[1])]
+
+
+def test_no_tagged_event_class_outside_the_types_module() -> None:
+    tagged = re.compile(r"""^\s*class\s+\w+\(.*\btag\s*=\s*["'](\w+)["']""")
+    found: dict[str, list[Path]] = {}
+    for path, _lineno, line in _package_lines():
+        match = tagged.search(line)
+        if match and match.group(1) in SYNCTHING_TYPES:
+            found.setdefault(match.group(1), []).append(path)
+    assert found == {name: [TYPES_FILE] for name in SYNCTHING_TYPES}
+
+
+def test_a_second_or_misnamed_declaration_is_refused() -> None:
+    before = dict(_CLASS_BY_TYPE)
+    types.new_class("StateChangedEvent", (Event[StateChangedData],), {"tag": "StateChanged"})
+    with pytest.raises(TypeError, match="declared twice"):
+        _register_declared()
+    types.new_class("Misnamed", (Event[StateChangedData],), {"tag": "SomethingNew"})
+    with pytest.raises(TypeError, match="declared as"):
+        _register_declared()
+    assert before == _CLASS_BY_TYPE
+    assert StateChangedEvent.type == "StateChanged"  # type: ignore[comparison-overlap]
+
+
+def test_a_declaration_is_the_registration() -> None:
+    new = types.new_class("ShinyNewEvent", (Event[StateChangedData],), {"tag": "ShinyNew"})
+    try:
+        assert _register_declared()["ShinyNew"] is new
+        assert (new.type, new._type_name, new._data_type) == ("ShinyNew", "ShinyNew", StateChangedData)
+        event = new(
+            id=1, time=datetime(2026, 1, 1, tzinfo=UTC), _raw=msgspec.Raw(b'{"folder":"f","to":"idle"}')
+        )
+        assert event.type == "ShinyNew" and event.data == StateChangedData(folder="f", to="idle")
+    finally:
+        del _CLASS_BY_TYPE["ShinyNew"]
+    # a subclass of a registered type (the eager decoder's hidden variants) is no new type
+    variant = _decode._eager(StateChangedEvent)
+    assert _register_declared()["StateChanged"] is StateChangedEvent and variant is not StateChangedEvent
+
+
+def test_public_exports_derive_from_the_declarations() -> None:
+    import syncthing_async.events as public
+
+    for cls, data_type in EVENT_TYPES.values():
+        for module in (ev, public):
+            assert getattr(module, cls.__name__) is cls and cls.__name__ in module.__all__
+            if isinstance(data_type, type):  # a payload struct, declared just before its class
+                assert data_type.__module__ == _types.__name__
+                assert (
+                    getattr(module, data_type.__name__) is data_type and data_type.__name__ in module.__all__
+                )
+    declared = {
+        n for n, v in vars(_types).items() if not n.startswith("_") and not isinstance(v, types.ModuleType)
+    }
+    assert declared <= set(ev.__all__) <= set(public.__all__)
+    for module in (ev, public):
+        assert len(set(module.__all__)) == len(module.__all__)
+        for name in module.__all__:
+            assert not isinstance(getattr(module, name), types.ModuleType), name
+        assert {"Any", "TYPE_CHECKING", "annotations", "typing", "collections"}.isdisjoint(module.__all__)
+    # the private names other modules import from syncthing_async.models.events
+    for name in ("_CLASS_BY_TYPE", "_Decoded", "_Malformed", "_decode_batch"):
+        assert hasattr(ev, name), name
