@@ -388,8 +388,9 @@ async def fleet_run(impl: str, p: dict[str, Any]) -> dict[str, Any]:
                     if isinstance(ev, Event):
                         see(i, ev.id, ev.data)
 
+    decoder = _lean_event_decoder()  # one decoder (and one set of lean classes) for every stream
+
     async def lean_one(i: int) -> None:
-        decoder = _lean_event_decoder()
         since = 0
         url = f"{base}/i{i:05d}/rest/events"
         async with aiohttp.ClientSession() as session:
