@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from .report import render, update_readme
-from .runner import SIZES, WORK, execute
+from .runner import BENCH, SIZES, WORK, draw_charts, execute
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
         "--update-readme", action="store_true", help="write the table into benchmarks/README.md"
     )
     parser.add_argument("--json", type=Path, default=None, help="where to write the raw results")
+    parser.add_argument("--no-charts", action="store_true", help="skip the PNG charts (matplotlib)")
     args = parser.parse_args(argv)
     if args.idle_seconds is not None:
         SIZES[args.size].idle_seconds = args.idle_seconds
@@ -32,6 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"meta": run.meta, "results": run.results}, indent=2))
     print(f"\nraw results: {out}", file=sys.stderr)
+    if not args.no_charts:
+        # The charts belong to the README: drawn into benchmarks/img only with --update-readme.
+        target = BENCH / "img" if args.update_readme else WORK / "img"
+        draw_charts(out, target)
     if args.update_readme:
         update_readme(Path(__file__).with_name("README.md"), table)
     return 0

@@ -138,14 +138,21 @@ async def idle_aiosyncthing(p: dict[str, Any]) -> dict[str, Any]:
     rss_before = rss_mb()
     polls = 0
 
-    async def one() -> None:
+    def url_of(i: int) -> str:
+        # One instance per stream under a path prefix (aiosyncthing joins relative paths: keep the slash).
+        return f"{p['url']}/i{i:05d}/" if p.get("prefix") else p["url"]
+
+    async def one(i: int) -> None:
         nonlocal polls
-        async with Syncthing("bench-key", url=p["url"]) as st:
+        async with Syncthing("bench-key", url=url_of(i)) as st:
             async for _ev in st.events.listen():
                 polls += 1
 
-    tasks = [asyncio.create_task(one()) for _ in range(p["streams"])]
+    c_start = time.process_time()
+    tasks = [asyncio.create_task(one(i)) for i in range(p["streams"])]
     await asyncio.sleep(p["settle"])
+    startup_cpu = time.process_time() - c_start
+    polls0 = polls
     c0, w0 = time.process_time(), time.perf_counter()
     await asyncio.sleep(p["seconds"])
     cpu = time.process_time() - c0
@@ -166,6 +173,8 @@ async def idle_aiosyncthing(p: dict[str, Any]) -> dict[str, Any]:
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "streams_failed": len(failed),
         "errors": errors,
+        "startup_cpu_s": startup_cpu,
+        "window_polls": polls - polls0,
     }
 
 
@@ -177,7 +186,7 @@ def main() -> None:
         result = calls_python_syncthing(p)
     elif (task, impl) == ("events", "aiosyncthing"):
         result = asyncio.run(events_aiosyncthing(p))
-    elif (task, impl) == ("idle", "aiosyncthing"):
+    elif task in ("idle", "scale") and impl == "aiosyncthing":
         result = asyncio.run(idle_aiosyncthing(p))
     else:
         raise SystemExit(f"unknown peer task {task} {impl}")

@@ -27,6 +27,8 @@ BENCH = ROOT / "benchmarks"
 WORK = BENCH / ".work"
 PEERS_VENV = WORK / "peers"
 PEER_PACKAGES = ["aiosyncthing==0.7.1", "Deprecated", "syncthing"]
+CHARTS_VENV = WORK / "charts"
+CHART_PACKAGES = ["matplotlib"]
 ST_FALLBACKS = [
     ROOT / ".cache" / "syncthing-1.29.5" / "usr" / "bin" / "syncthing",
     Path("/tmp/st129/usr/bin/syncthing"),
@@ -51,11 +53,20 @@ class Size:
     idle_seconds: float
     idle_settle: float
     import_runs: int
+    #: Idle streams in one process, one "instance" (URL path prefix) each: ours at every count,
+    #: the raw client and aiosyncthing at the largest.
+    scale_counts: tuple[int, ...] = (1000, 2500, 5000)
+    scale_settle: float = 20.0
+    #: Busy fleet: streams, events per second each, window.
+    fleet_streams: int = 1000
+    fleet_rate: int = 10
+    fleet_seconds: float = 30.0
+    fleet_settle: float = 10.0
 
 
 SIZES = {
     "full": Size("full", 20_000, 500, 200, 4, 15, 3, 3, 100_000, 2_000, 500, 60.0, 8.0, 9),
-    "tiny": Size("tiny", 200, 5, 3, 1, 1, 1, 1, 2_000, 1_000, 5, 1.0, 1.0, 1),
+    "tiny": Size("tiny", 200, 5, 3, 1, 1, 1, 1, 2_000, 1_000, 5, 1.0, 1.0, 1, (4, 8), 1.0, 4, 10, 2.0, 1.5),
 }
 
 
@@ -111,11 +122,59 @@ def run_worker(task: str, impl: str, params: dict[str, Any], *, peer: bool = Fal
     return result
 
 
+def ensure_charts_venv() -> Path | None:
+    """``benchmarks/.work/charts`` with matplotlib (pip from PyPI), for the PNG charts only."""
+    py = CHARTS_VENV / "bin" / "python"
+    if py.exists():
+        check = subprocess.run([str(py), "-c", "import matplotlib"], capture_output=True, check=False)
+        if check.returncode == 0:
+            return py
+    log("creating the charts' venv (matplotlib) ...")
+    WORK.mkdir(parents=True, exist_ok=True)
+    try:
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(CHARTS_VENV)], check=True)
+        subprocess.run(
+            [str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check", *CHART_PACKAGES],
+            check=True,
+        )
+    except subprocess.CalledProcessError as err:
+        log(f"no charts: {err}")
+        return None
+    return py
+
+
+def draw_charts(results_json: Path, out_dir: Path) -> None:
+    """``ratios.png`` and ``scale.png`` into ``out_dir`` with the charts' venv (matplotlib)."""
+    py = ensure_charts_venv()
+    if py is None:
+        return
+    proc = subprocess.run(
+        [str(py), str(BENCH / "charts.py"), str(results_json), str(out_dir)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if proc.returncode != 0:
+        log(f"charts failed: {proc.stderr[-2000:]}")
+    else:
+        log(f"charts: {out_dir}/ratios.png, {out_dir}/scale.png")
+
+
 @contextlib.contextmanager
-def event_source(mode: str, batch: int = 1000) -> Iterator[str]:
+def event_source(mode: str, batch: int = 1000, rate: int = 10) -> Iterator[str]:
     """Start ``benchmarks.event_source`` in its own process; yield its base URL."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.event_source", mode, "--batch", str(batch)],
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.event_source",
+            mode,
+            "--batch",
+            str(batch),
+            "--rate",
+            str(rate),
+        ],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -155,8 +214,8 @@ def syncthing_binary() -> Path:
 
 
 def write_tree(root: Path, files: int) -> None:
-    """``files`` small files in 100-file directories (fast: one open/write per file)."""
-    per_dir = 100
+    """``files`` small files in 100 directories (20,000 files: 200 per directory)."""
+    per_dir = max(1, files // 100)
     for d in range((files + per_dir - 1) // per_dir):
         sub = root / f"d{d:04d}"
         sub.mkdir(parents=True, exist_ok=True)
@@ -229,7 +288,7 @@ def syncthing_daemon(size: Size) -> Iterator[dict[str, Any]]:
 # ----------------------------------------------------------------------------- benchmarks
 
 
-CALL_IMPLS = ["ours", "raw", "aiosyncthing", "python-syncthing"]
+CALL_IMPLS = ["ours", "raw", "lean", "aiosyncthing", "python-syncthing"]
 PEER_IMPLS = {"aiosyncthing", "python-syncthing"}
 
 
@@ -271,7 +330,7 @@ def bench_calls(run: Run) -> None:
     }
 
 
-EVENT_IMPLS = ["ours", "ours_few", "callbacks", "raw", "aiosyncthing"]
+EVENT_IMPLS = ["ours", "ours_few", "callbacks", "raw", "lean", "aiosyncthing"]
 
 
 def bench_events(run: Run) -> None:
@@ -306,6 +365,40 @@ def bench_idle(run: Run) -> None:
             log(f"idle: {s.idle_streams} streams for {s.idle_seconds:g} s: {impl}")
             out[impl] = run_worker("idle", impl, params, peer=impl in PEER_IMPLS)
     run.results["idle"] = out
+
+
+def bench_scale(run: Run) -> None:
+    """Many idle streams in one process (one instance each), then a busy fleet."""
+    s = run.size
+    out: dict[str, Any] = {"idle": [], "fleet": {}}
+    counts = list(s.scale_counts)
+    plan = [("ours", n) for n in counts] + [("raw", counts[-1])]
+    if run.peers:
+        plan.append(("aiosyncthing", counts[-1]))
+    with event_source("hold") as url:
+        for impl, n in plan:
+            params = {
+                "url": url,
+                "streams": n,
+                "seconds": s.idle_seconds,
+                "settle": s.scale_settle,
+                "prefix": True,
+            }
+            log(f"scale: {n} idle streams (one instance each) for {s.idle_seconds:g} s: {impl}")
+            r = run_worker("scale", impl, params, peer=impl in PEER_IMPLS)
+            out["idle"].append(r | {"impl": impl})
+    with event_source("fleet", rate=s.fleet_rate) as url:
+        params = {
+            "url": url,
+            "streams": s.fleet_streams,
+            "seconds": s.fleet_seconds,
+            "settle": s.fleet_settle,
+            "rate": s.fleet_rate,
+        }
+        for impl in ("ours", "lean"):
+            log(f"fleet: {s.fleet_streams} streams x {s.fleet_rate}/s for {s.fleet_seconds:g} s: {impl}")
+            out["fleet"][impl] = run_worker("fleet", impl, params)
+    run.results["scale"] = out
 
 
 def _import_time(python: str, module: str, runs: int) -> float:
@@ -395,7 +488,13 @@ def execute(size: str, *, peers: bool, only: set[str] | None = None) -> Run:
         ensure_peers_venv()
     versions(run)
     started = time.monotonic()
-    steps = {"import": bench_import, "calls": bench_calls, "events": bench_events, "idle": bench_idle}
+    steps = {
+        "import": bench_import,
+        "calls": bench_calls,
+        "events": bench_events,
+        "idle": bench_idle,
+        "scale": bench_scale,
+    }
     for name, step in steps.items():
         if only and name not in only:
             continue

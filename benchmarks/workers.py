@@ -6,7 +6,13 @@ The raw limit is raw aiohttp plus msgspec decoding into the *same* Structs the c
 with no client layer.
 
 Usage: ``python -m benchmarks.workers <task> <impl> '<json params>'``; prints one JSON line.
-Tasks: ``calls`` (ours|raw), ``events`` (ours|ours_few|callbacks|raw), ``idle`` (ours|raw).
+Tasks: ``calls`` (ours|raw|lean), ``events`` (ours|ours_few|callbacks|raw|lean), ``idle``
+(ours|raw), ``scale`` (ours|raw: many idle streams, one instance each), ``fleet`` (ours|lean:
+many busy streams).
+
+``lean`` is the limit: raw aiohttp + msgspec into minimal Structs with only the fields
+(:mod:`benchmarks.lean`); ``raw`` decodes into the library's own Structs, so the difference
+between the two is what the models cost.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from syncthing_async.models.events import _CLASS_BY_TYPE, Event
 from syncthing_async.models.system import SystemStatus
 
 from .event_source import FEW_TYPES, MIX
+from .lean import lean, lean_event_union
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -87,6 +94,12 @@ CALL_DECODERS: dict[str, msgspec.json.Decoder[Any]] = {
     "db_browse": msgspec.json.Decoder(list[BrowseEntry]),
     "config": msgspec.json.Decoder(Configuration),
 }
+LEAN_DECODERS: dict[str, msgspec.json.Decoder[Any]] = {
+    "system_status": msgspec.json.Decoder(lean(SystemStatus)),
+    "db_status": msgspec.json.Decoder(lean(FolderSummary)),
+    "db_browse": msgspec.json.Decoder(list[lean(BrowseEntry)]),  # type: ignore[misc]
+    "config": msgspec.json.Decoder(lean(Configuration)),
+}
 CALL_PATHS = {
     "system_status": "/rest/system/status",
     "db_status": "/rest/db/status",
@@ -111,7 +124,7 @@ async def calls_ours(p: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-async def calls_raw(p: dict[str, Any]) -> dict[str, Any]:
+async def calls_raw(p: dict[str, Any], decoders: dict[str, msgspec.json.Decoder[Any]]) -> dict[str, Any]:
     folder = p["folder"]
     base = p["url"]
     headers = {"X-API-Key": p["api_key"]}
@@ -121,7 +134,7 @@ async def calls_raw(p: dict[str, Any]) -> dict[str, Any]:
         def getter(name: str) -> Callable[[], Awaitable[Any]]:
             url = base + CALL_PATHS[name]
             params = {"folder": folder} if name in ("db_status", "db_browse") else None
-            decode = CALL_DECODERS[name].decode
+            decode = decoders[name].decode
 
             async def get() -> Any:
                 async with session.get(url, params=params, headers=headers) as resp:
@@ -158,6 +171,12 @@ def _raw_event_union() -> msgspec.json.Decoder[Any]:
     union = classes[0]
     for cls in classes[1:]:
         union = union | cls  # type: ignore[assignment]
+    return msgspec.json.Decoder(list[union])  # type: ignore[valid-type]
+
+
+def _lean_event_decoder() -> msgspec.json.Decoder[Any]:
+    """One-pass decoder into lean envelopes with lean payload Structs (the event limit)."""
+    union = lean_event_union(list(MIX), {t: _CLASS_BY_TYPE[t]._data_type for t in MIX})
     return msgspec.json.Decoder(list[union])  # type: ignore[valid-type]
 
 
@@ -241,8 +260,8 @@ async def events_run(impl: str, p: dict[str, Any]) -> dict[str, Any]:
             listener.subscribe(callback, buffer_size=p.get("buffer_size", 4096))
             async with listener:
                 await counter.done.wait()
-    elif impl == "raw":
-        decoder = _raw_event_union()
+    elif impl in ("raw", "lean"):
+        decoder = _raw_event_union() if impl == "raw" else _lean_event_decoder()
         since = 0
         async with aiohttp.ClientSession() as session:
             while not counter.done.is_set():
@@ -270,19 +289,24 @@ async def events_run(impl: str, p: dict[str, Any]) -> dict[str, Any]:
 async def idle_run(impl: str, p: dict[str, Any]) -> dict[str, Any]:
     """``streams`` concurrent idle event streams (one client each) for ``seconds``; CPU and RSS."""
     raise_nofile()
-    url, streams, seconds, settle = p["url"], p["streams"], p["seconds"], p["settle"]
+    base, streams, seconds, settle = p["url"], p["streams"], p["seconds"], p["settle"]
+    prefixed = p.get("prefix", False)  # one "instance" per stream: /i00042/rest/events
     rss_before = rss_mb()
     polls = 0
 
-    async def ours_one() -> None:
+    def url_of(i: int) -> str:
+        return f"{base}/i{i:05d}" if prefixed else base
+
+    async def ours_one(i: int) -> None:
         nonlocal polls
-        async with SyncthingClient(url, "bench-key") as client:
+        async with SyncthingClient(url_of(i), "bench-key") as client:
             async for _ev in client.events.stream():
                 polls += 1
 
-    async def raw_one() -> None:
+    async def raw_one(i: int) -> None:
         nonlocal polls
         since = 0
+        url = url_of(i)
         async with aiohttp.ClientSession() as session:
             while True:
                 async with session.get(
@@ -297,14 +321,18 @@ async def idle_run(impl: str, p: dict[str, Any]) -> dict[str, Any]:
                     since = batch[-1]["id"]
 
     one = {"ours": ours_one, "raw": raw_one}[impl]
-    tasks = [asyncio.create_task(one()) for _ in range(streams)]
+    c_start = time.process_time()
+    tasks = [asyncio.create_task(one(i)) for i in range(streams)]
     await asyncio.sleep(settle)
+    startup_cpu = time.process_time() - c_start
     gc.collect()
+    polls0 = polls
     c0, w0 = time.process_time(), time.perf_counter()
     await asyncio.sleep(seconds)
     cpu = time.process_time() - c0
     wall = time.perf_counter() - w0
     rss = rss_mb()
+    window_polls = polls - polls0
     failed = [t for t in tasks if t.done()]
     errors = sorted({repr(t.exception())[:200] for t in failed if not t.cancelled() and t.exception()})
     for t in tasks:
@@ -320,6 +348,101 @@ async def idle_run(impl: str, p: dict[str, Any]) -> dict[str, Any]:
         "peak_rss_mb": peak_rss_mb(),
         "streams_failed": len(failed),
         "errors": errors,
+        "startup_cpu_s": startup_cpu,
+        "window_polls": window_polls,
+    }
+
+
+# ----------------------------------------------------------------------------- busy fleet
+
+
+async def fleet_run(impl: str, p: dict[str, Any]) -> dict[str, Any]:
+    """``streams`` busy streams, one instance each (``fleet`` server: ``rate`` events/s each).
+
+    Every payload is read; each stream checks that ids arrive contiguous from 1 (none lost, none
+    twice). CPU per event over the window counts the events delivered in the window.
+    """
+    raise_nofile()
+    base, streams, seconds, settle, rate = p["url"], p["streams"], p["seconds"], p["settle"], p["rate"]
+    rss_before = rss_mb()
+    delivered = 0
+    lost = 0
+    dup = 0
+    last: list[int] = [0] * streams
+
+    def see(i: int, ev_id: int, data: Any) -> None:
+        nonlocal delivered, lost, dup
+        prev = last[i]
+        if ev_id <= prev:
+            dup += 1
+            return
+        lost += ev_id - prev - 1
+        last[i] = ev_id
+        delivered += 1
+
+    async def ours_one(i: int) -> None:
+        async with SyncthingClient(f"{base}/i{i:05d}", "bench-key") as client:
+            stream = client.events.stream(since=0)
+            async with stream:
+                async for ev in stream:
+                    if isinstance(ev, Event):
+                        see(i, ev.id, ev.data)
+
+    decoder = _lean_event_decoder()  # one decoder (and one set of lean classes) for every stream
+
+    async def lean_one(i: int) -> None:
+        since = 0
+        url = f"{base}/i{i:05d}/rest/events"
+        async with aiohttp.ClientSession() as session:
+            while True:
+                async with session.get(
+                    url,
+                    params={"since": str(since), "timeout": "60"},
+                    headers={"X-API-Key": "bench-key"},
+                    timeout=aiohttp.ClientTimeout(total=70),
+                ) as resp:
+                    resp.raise_for_status()
+                    batch = decoder.decode(await resp.read())
+                for ev in batch:
+                    see(i, ev.id, ev.data)
+                if batch:
+                    since = batch[-1].id
+
+    one = {"ours": ours_one, "lean": lean_one}[impl]
+    tasks = [asyncio.create_task(one(i)) for i in range(streams)]
+    await asyncio.sleep(settle)
+    gc.collect()
+    d0 = delivered
+    c0, w0 = time.process_time(), time.perf_counter()
+    await asyncio.sleep(seconds)
+    cpu = time.process_time() - c0
+    wall = time.perf_counter() - w0
+    n = delivered - d0
+    rss = rss_mb()
+    failed = [t for t in tasks if t.done()]
+    errors = sorted({repr(t.exception())[:200] for t in failed if not t.cancelled() and t.exception()})
+    # Behind: a stream whose newest id lags what its instance logged by more than two bursts.
+    loop_elapsed = settle + wall
+    behind = sum(1 for v in last if v < rate * (loop_elapsed - 2.5))
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return {
+        "streams": streams,
+        "rate": rate,
+        "seconds": wall,
+        "cpu_s": cpu,
+        "events": n,
+        "expected_events": streams * rate * wall,
+        "cpu_per_event": cpu / n if n else float("nan"),
+        "cpu_share": cpu / wall,
+        "lost": lost,
+        "duplicated": dup,
+        "behind": behind,
+        "rss_mb": rss,
+        "rss_baseline_mb": rss_before,
+        "streams_failed": len(failed),
+        "errors": errors,
     }
 
 
@@ -328,11 +451,15 @@ async def idle_run(impl: str, p: dict[str, Any]) -> dict[str, Any]:
 
 async def amain(task: str, impl: str, p: dict[str, Any]) -> dict[str, Any]:
     if task == "calls":
-        return await {"ours": calls_ours, "raw": calls_raw}[impl](p)
+        if impl == "ours":
+            return await calls_ours(p)
+        return await calls_raw(p, CALL_DECODERS if impl == "raw" else LEAN_DECODERS)
     if task == "events":
         return await events_run(impl, p)
-    if task == "idle":
+    if task in ("idle", "scale"):
         return await idle_run(impl, p)
+    if task == "fleet":
+        return await fleet_run(impl, p)
     raise SystemExit(f"unknown task {task}")
 
 

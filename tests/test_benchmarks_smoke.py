@@ -30,6 +30,7 @@ def tiny_run() -> runner.Run:
     runner.bench_calls(run)
     runner.bench_events(run)
     runner.bench_idle(run)
+    runner.bench_scale(run)
     return run
 
 
@@ -41,12 +42,14 @@ def test_calls_against_real_syncthing(tiny_run: runner.Run) -> None:
     assert ds["folders"] == runner.SIZES["tiny"].folders + 1
     assert set(calls) == {"system_status", "db_status", "db_browse", "config"}
     for bench, per in calls.items():
-        assert set(per) == {"ours", "raw"}, bench
+        assert set(per) == {"ours", "raw", "lean"}, bench
         for impl, r in per.items():
             assert _positive(r["cpu"]) and _positive(r["wall"]), (bench, impl, r)
             assert r["samples"] >= 1
         # Our client returns exactly the Structs the raw limit decodes into.
         assert per["ours"]["result_type"] == per["raw"]["result_type"], bench
+        # The lean limit decodes into the benchmark's own minimal Structs.
+        assert "Lean" in per["lean"]["result_type"], bench
     assert calls["system_status"]["ours"]["result_type"] == "SystemStatus"
     assert calls["db_status"]["ours"]["result_type"] == "FolderSummary"
     assert calls["db_browse"]["ours"]["result_type"] == "list[BrowseEntry]"
@@ -56,11 +59,11 @@ def test_calls_against_real_syncthing(tiny_run: runner.Run) -> None:
 def test_event_ingestion(tiny_run: runner.Run) -> None:
     ev = tiny_run.results["events"]
     size = runner.SIZES["tiny"]
-    assert set(ev) == {"ours", "ours_few", "callbacks", "raw"}
+    assert set(ev) == {"ours", "ours_few", "callbacks", "raw", "lean"}
     for impl, r in ev.items():
         assert _positive(r["cpu_per_event"]) and _positive(r["events_per_s"]), (impl, r)
         assert r["events"] > 0
-    for impl in ("ours", "raw"):
+    for impl in ("ours", "raw", "lean"):
         assert ev[impl]["events"] == size.events_n
         assert ev[impl]["payloads_read"] == size.events_n
         assert ev[impl]["skipped"] == 0
@@ -95,6 +98,21 @@ def test_idle_streams(tiny_run: runner.Run) -> None:
         assert _positive(r["rss_mb"])
 
 
+def test_scale_and_fleet(tiny_run: runner.Run) -> None:
+    scale = tiny_run.results["scale"]
+    size = runner.SIZES["tiny"]
+    seen = {(r["impl"], r["streams"]) for r in scale["idle"]}
+    assert {("ours", n) for n in size.scale_counts} <= seen
+    for r in scale["idle"]:
+        assert r["streams_failed"] == 0, r["errors"]
+        assert _positive(r["rss_mb"])
+    for impl in ("ours", "lean"):
+        f = scale["fleet"][impl]
+        assert f["streams_failed"] == 0, f["errors"]
+        assert f["lost"] == 0 and f["duplicated"] == 0, f
+        assert f["events"] > 0
+
+
 def test_import_time(tiny_run: runner.Run) -> None:
     imp = tiny_run.results["import"]
     for key in ("aiohttp", "aiohttp+msgspec", "ours"):
@@ -104,7 +122,14 @@ def test_import_time(tiny_run: runner.Run) -> None:
 
 def test_report_renders_every_section(tiny_run: runner.Run, tmp_path: Path) -> None:
     table = report.render(tiny_run.results, tiny_run.meta)
-    for heading in ("### Targets", "### Calls", "### Event ingestion", "### Idle", "### Import time"):
+    for heading in (
+        "### Targets",
+        "### Calls",
+        "### Event ingestion",
+        "### Idle",
+        "### Scale",
+        "### Busy fleet",
+    ):
         assert heading in table
     rows = report.targets(tiny_run.results)
     verdicts = {r[3] for r in rows}
