@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import ssl
 from functools import cached_property
-from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 import aiohttp
 
+from ._aio import AsyncContext
 from ._core import DEFAULT_MAX_RESPONSE_SIZE, SessionCore
 from ._discovery import discover_local
 from ._exceptions import NotFoundError, SyncthingAPIError
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["SyncthingClient"]
 
 
-class SyncthingClient:
+class SyncthingClient(AsyncContext):
     """Async client for one Syncthing instance.
 
     ``url`` may be ``http://host:port``, ``https://host:port``, a reverse-proxy prefix such as
@@ -96,15 +96,7 @@ class SyncthingClient:
     __str__ = __repr__
 
     # -- lifecycle -----------------------------------------------------------------------
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def _exit(self) -> None:
         await self.close()
 
     async def close(self) -> None:

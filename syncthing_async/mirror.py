@@ -43,6 +43,7 @@ import msgspec
 from anyio.abc import TaskStatus
 from anyio.streams.memory import MemoryObjectReceiveStream
 
+from ._aio import Callbacks
 from ._exceptions import NotFoundError, SyncthingAPIError, SyncthingClosedError, SyncthingError
 from ._helpers import SyncProgress
 from .events import Backoff, ConnectionState, EventListener
@@ -232,7 +233,7 @@ class StateMirror(Service):
         self._folders: dict[str, FolderView] = {}
         self._devices: dict[str, DeviceView] = {}
         self._system: SystemView | None = None
-        self._callbacks: list[ChangeCallback] = []
+        self._callbacks: Callbacks[ChangeCallback] = Callbacks("mirror change")
         self._ready = anyio.Event()
         self._lock = anyio.Lock()  # one change at a time: an event, or a snapshot
         self._stale = False  # the last snapshot failed: take one again when possible
@@ -297,17 +298,11 @@ class StateMirror(Service):
 
         Connection-state changes come as ``MirrorChange("connection")`` too (see ``on_state``).
         """
-        self._callbacks.append(callback)
-
-        def unsubscribe() -> None:
-            with contextlib.suppress(ValueError):
-                self._callbacks.remove(callback)
-
-        return unsubscribe
+        return self._callbacks.add(callback)
 
     async def _notify(self, changes: Iterable[MirrorChange]) -> None:
         for change in changes:
-            for callback in list(self._callbacks):
+            for callback in self._callbacks:
                 try:
                     result = callback(change)
                     if inspect.isawaitable(result):

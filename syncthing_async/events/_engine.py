@@ -23,7 +23,6 @@ It hands out :class:`Batch` es; consumers only filter, fan out and remember what
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import operator
 import time
@@ -34,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, cast
 import anyio
 import msgspec
 
+from .._aio import Callbacks
 from .._exceptions import (
     AuthenticationError,
     ServerError,
@@ -258,7 +258,7 @@ class Subscription:
         self._attempt = 0
         self._early = 0  # replies in a row that came at once with nothing new
         self._state = ConnectionState.DISCONNECTED
-        self._callbacks: list[StateCallback] = []
+        self._callbacks: Callbacks[StateCallback] = Callbacks("event state")
         self._closed = False
         self._scope: anyio.CancelScope | None = None
         self._wake = anyio.Event()
@@ -282,23 +282,13 @@ class Subscription:
 
     def on_state(self, callback: StateCallback) -> Callable[[], None]:
         """Call ``callback(state)`` on each state change; returns an unsubscribe callable."""
-        self._callbacks.append(callback)
-
-        def unsubscribe() -> None:
-            with contextlib.suppress(ValueError):
-                self._callbacks.remove(callback)
-
-        return unsubscribe
+        return self._callbacks.add(callback)
 
     def _set_state(self, state: ConnectionState) -> None:
         if state is self._state or self._state is ConnectionState.CLOSED:
             return
         self._state = state
-        for callback in list(self._callbacks):
-            try:
-                callback(state)
-            except Exception:
-                _LOG.exception("event state callback failed")
+        self._callbacks.call(state)
 
     def reconnect(self) -> None:
         """Retry now: leaves AUTH_FAILED (after fixing the key) and cuts a backoff wait short."""

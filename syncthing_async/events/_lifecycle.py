@@ -18,15 +18,14 @@ Connection state is observable one way: :attr:`state`, ``on_state(callback) -> u
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
-from types import TracebackType
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 import anyio
 from anyio.abc import TaskStatus
 
+from .._aio import AsyncContext, Callbacks
 from .._exceptions import AuthenticationError, AuthReason, SyncthingClosedError, SyncthingTimeoutError
 from ._engine import StateCallback, describe_failure
 from ._state import ConnectionState
@@ -62,7 +61,7 @@ class _Started:
         self.event.set()
 
 
-class Service:
+class Service(AsyncContext):
     """Base of the listener and the mirror: ``run()``, ``start()``/``stop()``, ``async with``,
     one connection state. Subclasses implement :meth:`_serve`."""
 
@@ -70,7 +69,7 @@ class Service:
 
     def __init__(self) -> None:
         self._state = ConnectionState.DISCONNECTED
-        self._state_callbacks: list[StateCallback] = []
+        self._state_callbacks: Callbacks[StateCallback] = Callbacks("state")
         self._connected = anyio.Event()
         self.last_error: BaseException | None = None
         """The failure behind the current state (None while things work)."""
@@ -103,13 +102,7 @@ class Service:
 
     def on_state(self, callback: StateCallback) -> Callable[[], None]:
         """Call ``callback(state)`` on every state change; returns an unsubscribe callable."""
-        self._state_callbacks.append(callback)
-
-        def unsubscribe() -> None:
-            with contextlib.suppress(ValueError):
-                self._state_callbacks.remove(callback)
-
-        return unsubscribe
+        return self._state_callbacks.add(callback)
 
     def _set_state(self, state: ConnectionState, error: BaseException | None = None) -> None:
         if state is ConnectionState.CONNECTED:
@@ -124,11 +117,7 @@ class Service:
         elif self._connected.is_set():
             self._connected = anyio.Event()
         _LOG.debug("%s state: %s", type(self).__name__, state)
-        for callback in list(self._state_callbacks):
-            try:
-                callback(state)
-            except Exception:
-                _LOG.exception("state callback failed")
+        self._state_callbacks.call(state)
 
     async def wait_connected(self, timeout: float | None = None) -> None:
         """Return once connected (a poll is established); SyncthingTimeoutError after ``timeout``
@@ -212,14 +201,8 @@ class Service:
         elif stopped is not None:
             await stopped.wait()
 
-    async def __aenter__(self) -> Self:
+    async def _enter(self) -> None:
         await self.start()
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def _exit(self) -> None:
         await self.stop()

@@ -28,7 +28,6 @@ import inspect
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
-from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 import anyio
@@ -36,6 +35,7 @@ import anyio.lowlevel
 from anyio.abc import TaskGroup, TaskStatus
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from .._aio import AsyncContext
 from .._exceptions import SyncthingClosedError
 from ..models.events import (
     DEFAULT_EVENT_TYPES,
@@ -203,7 +203,7 @@ class _Consumer:
         return await receive.receive()
 
 
-class EventSubscription:
+class EventSubscription(AsyncContext):
     """An iterator consumer of an :class:`EventListener` (``listener.iterate(...)``).
 
     ``async for item in sub`` yields events and markers; it ends when the listener stops or
@@ -235,15 +235,7 @@ class EventSubscription:
         """Unsubscribe; iteration ends. Idempotent."""
         self._listener._remove(self._consumer)
 
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def _exit(self) -> None:
         self.close()
 
 

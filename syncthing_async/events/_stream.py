@@ -26,9 +26,9 @@ What it guarantees:
 from __future__ import annotations
 
 from collections.abc import Callable
-from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
+from .._aio import AsyncContext
 from ..models.events import EventsSkipped, StreamItem, StreamReset
 from ._backoff import Backoff
 from ._cursor import EventCursor, StreamFilter
@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 __all__ = ["EventStream", "TypesArg", "describe_failure", "normalize_types"]
 
 
-class EventStream:
+class EventStream(AsyncContext):
     """Async iterator (and async context manager) of events and markers from one subscription.
 
     Create it with ``client.events.stream(...)``; it does no I/O until entered or iterated. The
@@ -194,7 +194,7 @@ class EventStream:
         self._items, self._end, self._i = batch.items, batch.end, 1
         return batch.items[0]
 
-    async def __aenter__(self) -> Self:
+    async def _enter(self) -> None:
         """With ``since=None``, fix the starting point now: every event Syncthing logs after
         ``async with`` has entered is delivered (subscribe first, then act). If Syncthing cannot be
         reached yet, the first poll does this instead, after reconnecting."""
@@ -204,14 +204,8 @@ class EventStream:
                 await engine.establish()
             except RETRYABLE:
                 pass  # the first poll retries it
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def _exit(self) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:

@@ -15,12 +15,12 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final
 
 import msgspec
 from aiohttp import web
 
+from .._aio import AsyncContext
 from .._deviceid import DeviceID
 from .._versioning import SyncthingVersion
 from ..models.events import DISK_EVENT_TYPES, EVENT_TYPES
@@ -115,7 +115,7 @@ class _Subscription:
         return out
 
 
-class FakeSyncthing:
+class FakeSyncthing(AsyncContext):
     """A fake Syncthing REST server on 127.0.0.1 for tests of event consumers.
 
     ``async with FakeSyncthing() as st:`` then point a client at ``st.url`` with ``st.api_key``.
@@ -206,16 +206,10 @@ class FakeSyncthing:
         self.sever()
         await runner.cleanup()
 
-    async def __aenter__(self) -> Self:
+    async def _enter(self) -> None:
         await self.start()
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def _exit(self) -> None:
         await self.close()
 
     @property
