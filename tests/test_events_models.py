@@ -1,4 +1,5 @@
-"""Typed events: every type of REFERENCE.md §5 decodes, lazily, and misfits never break decoding."""
+"""Typed events: every event type Syncthing emits (https://docs.syncthing.net/dev/events.html,
+lib/events/events.go) decodes, lazily, and misfits never break decoding."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from syncthing_async.models.events import (
     decode_events,
 )
 
-# The 33 type names of REFERENCE.md §5 (HEAD); 1.19.2 lacks the two marked ones.
+# The 33 type names of lib/events/events.go at Syncthing's HEAD; 1.19.2 lacks the two marked ones.
 REFERENCE_TYPES = {
     "Starting",
     "StartupComplete",
@@ -77,7 +78,7 @@ URL_OBJ = {
     "Fragment": "",
     "RawFragment": "",
 }
-SUMMARY_119 = {  # recorded from Syncthing 1.19.2 (LIVE-1.19.2.md)
+SUMMARY_119 = {  # recorded from a real Syncthing 1.19.2
     "errors": 0,
     "globalBytes": 140,
     "globalDeleted": 0,
