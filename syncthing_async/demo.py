@@ -9,6 +9,7 @@ until the folder is in sync; then it stops everything it started. Pointed at you
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -136,6 +137,8 @@ async def _two_instances(seconds: float, files: int) -> int:
         _say("stopping the throwaway instances ...")
         await anyio.to_thread.run_sync(a.close)
         await anyio.to_thread.run_sync(b.close)
+        # each instance removed its own home; the folder holding both goes too
+        await anyio.to_thread.run_sync(lambda: shutil.rmtree(base, ignore_errors=True))
 
 
 def _write_files(path: Path, files: int) -> None:

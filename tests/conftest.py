@@ -40,6 +40,48 @@ from tests.harness import (
 # scripts/install-syncthing.sh.
 # =====================================================================================
 
+# --- the "daemon" marker -----------------------------------------------------------------
+# Every test that starts a real Syncthing carries the marker, so `pytest -m "not daemon"` is the
+# fast loop: a test using a daemon fixture gets it here at collection, and a test that starts a
+# SyncthingDaemon any other way without the marker fails (SyncthingDaemon.start checks it).
+DAEMON_FIXTURES = frozenset(
+    {"syncthing_version", "daemon", "fresh_daemon", "https_daemon", "daemon_pair", "make_daemon"}
+)
+_current_item: list[pytest.Item] = []
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if DAEMON_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.daemon)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _current_item[:] = [item]
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    _current_item.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _daemon_starts_need_the_marker() -> Iterator[None]:
+    real_start = SyncthingDaemon.start
+
+    def start(self: SyncthingDaemon, *args: Any, **kwargs: Any) -> None:
+        item = _current_item[0] if _current_item else None
+        if item is not None and item.get_closest_marker("daemon") is None:
+            raise AssertionError(f"{item.nodeid} starts a real Syncthing without @pytest.mark.daemon")
+        real_start(self, *args, **kwargs)
+
+    SyncthingDaemon.start = start  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        SyncthingDaemon.start = real_start  # type: ignore[method-assign]
+
+
 SYNCTHING_VERSIONS = ["1.19.2", "1.29.5"]
 SYNCTHING_VERSION_IDS = ["st1.19", "st1.29"]
 DEFAULT_TEST_FOLDER = "default-test"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -101,3 +102,13 @@ def no_negative_since_and_always_timeout(fake: FakeSyncthing) -> None:
 
 
 Factory = Callable[..., EventStream]
+
+
+async def until(check: Callable[[], bool], what: str, bound: float = 20.0) -> None:
+    """Wait for a fact (checked every few ms); ``bound`` only stops a broken test from hanging:
+    the fact normally holds within milliseconds, a loaded 2-core machine may take seconds."""
+    deadline = time.monotonic() + bound
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {bound:g} s: {what}")
+        await asyncio.sleep(0.005)

@@ -239,6 +239,124 @@ async def test_stale_keepalive_connection_is_retried_once(serve) -> None:
     assert calls == 3
 
 
+# Syncthing's GUI server is Go's net/http with ReadTimeout 15 s and no IdleTimeout
+# (lib/api/api.go), so an idle keep-alive connection is closed after 15 s: measured on the
+# real 1.19.2 and 1.29.5 by tests/test_keepalive_live.py.
+SYNCTHING_IDLE_CLOSE_S = 15.0
+
+
+
+class StaleServer:
+    """A loopback server that can turn every connection it has already answered on "stale".
+
+    That is what Syncthing's idle close looks like to a client whose pooled connections it
+    closed while the request was on its way: a reused connection is dropped without an answer;
+    a new connection is answered.
+    """
+
+    def __init__(self) -> None:
+        self.stale = False
+        self.warming = 0  # concurrent requests to hold until all have arrived (distinct connections)
+        self.dropped = 0
+        self.fresh = 0
+        self._seen: set[int] = set()
+        self._arrived = 0
+        self._all_in = asyncio.Event()
+
+    async def handler(self, request: web.Request) -> web.StreamResponse:
+        transport = request.transport
+        assert transport is not None
+        reused = id(transport) in self._seen
+        self._seen.add(id(transport))
+        if self.stale and reused:
+            self.dropped += 1
+            transport.close()
+            return web.Response()
+        if self.stale:
+            self.fresh += 1
+        if self.warming:
+            self._arrived += 1
+            if self._arrived >= self.warming:
+                self._all_in.set()
+            await asyncio.wait_for(self._all_in.wait(), 10)  # bound: all arrive within ms
+        return web.json_response({"ping": "pong"})
+
+    def warm(self, count: int) -> None:
+        self.warming, self._arrived = count, 0
+        self._all_in.clear()
+
+    def go_stale(self) -> None:
+        self.warming = 0
+        self.stale = True
+
+
+async def test_stale_keepalive_beyond_aiohttp_own_retry(serve) -> None:
+    """Several pooled connections closed at once: aiohttp's own retry reuses the next dead one
+    and gives up; the library's own retry (once, idempotent calls) then gets a new connection."""
+
+    async def bare_session_fails(count: int) -> bool:
+        """Does a bare aiohttp session fail with ``count`` dead pooled connections?"""
+        srv = StaleServer()
+        url = await serve({"/rest/system/ping": srv.handler})
+        async with aiohttp.ClientSession() as session:
+
+            async def get() -> int:
+                async with session.get(url + "/rest/system/ping") as resp:
+                    await resp.read()
+                    return resp.status
+
+            srv.warm(count)
+            assert await asyncio.gather(*(get() for _ in range(count))) == [200] * count
+            srv.go_stale()
+            try:
+                await get()
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
+                assert srv.dropped == count and srv.fresh == 0
+                return True
+            assert srv.dropped == count and srv.fresh == 1  # aiohttp's own retry got through
+            return False
+
+    # First, how many dead connections defeat aiohttp's own retry (it retries once, some
+    # releases not at all): one more than it retries.
+    stale_count = 1 if await bare_session_fails(1) else 2
+    assert await bare_session_fails(stale_count)
+
+    # The same with the library: it answers, over a new connection, after the dead ones.
+    srv = StaleServer()
+    url = await serve({"/rest/system/ping": srv.handler})
+    async with SyncthingClient(url, KEY) as client:
+        srv.warm(stale_count)
+        pongs = await asyncio.gather(*(client.system.ping() for _ in range(stale_count)))
+        assert [p.ping for p in pongs] == ["pong"] * stale_count
+        srv.go_stale()
+        assert (await client.system.ping()).ping == "pong"
+        assert srv.dropped == stale_count  # every dead pooled connection was tried ...
+        assert srv.fresh == 1  # ... and then exactly one new one answered
+        # a POST is not idempotent: never retried, the failure is reported
+        srv.stale, srv.dropped, srv.fresh = False, 0, 0
+        await client.system.ping_post()  # pools one more connection
+        srv.go_stale()
+        with pytest.raises(SyncthingConnectionError, match="disconnected"):
+            await client.system.ping_post()
+        assert srv.dropped == 1 and srv.fresh == 0
+
+
+async def test_pooled_connections_are_dropped_before_syncthing_closes_them() -> None:
+    """The connector forgets an idle connection before Syncthing's 15 s idle close, so the
+    stale case above stays rare (aiohttp's default keep-alive is 15 s: the same moment)."""
+    async with SyncthingClient("http://127.0.0.1:9", KEY) as client:
+        connector = client._core._get_session().connector
+        assert connector is not None
+        keepalive = connector._keepalive_timeout  # no public accessor in aiohttp
+        assert isinstance(keepalive, (int, float))
+        assert 0 < keepalive <= SYNCTHING_IDLE_CLOSE_S - 3, keepalive  # 3 s margin for a busy loop
+    unix = SyncthingClient("unix:///tmp/syncthing-async-no-such.sock", KEY)
+    async with unix:
+        connector = unix._core._get_session().connector
+        assert connector is not None
+        assert 0 < connector._keepalive_timeout <= SYNCTHING_IDLE_CLOSE_S - 3
+
+
 async def test_redirect_to_other_host_is_refused_and_key_not_sent(serve) -> None:
     other_seen: list[str | None] = []
 

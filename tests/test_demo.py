@@ -6,13 +6,15 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 
 @pytest.mark.daemon
-def test_demo_syncs_two_throwaway_instances_and_stops_them() -> None:
+def test_demo_syncs_two_throwaway_instances_and_stops_them(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SYNCTHING_URL")}
+    env["TMPDIR"] = str(tmp_path)  # where the demo makes its syncthing-async-demo-* folder
     res = subprocess.run(
         [sys.executable, "-m", "syncthing_async", "demo", "--files", "3", "--seconds", "120"],
         capture_output=True,
@@ -34,3 +36,4 @@ def test_demo_syncs_two_throwaway_instances_and_stops_them() -> None:
             break
         time.sleep(0.5)
     assert leftovers.stdout.strip() == "", "demo left Syncthing processes running"
+    assert list(tmp_path.iterdir()) == [], "demo left its temporary folder behind"

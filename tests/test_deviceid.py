@@ -1,4 +1,7 @@
-"""Tests for syncthing_async._deviceid (REFERENCE.md §7)."""
+"""Tests for syncthing_async._deviceid.
+
+The format: https://docs.syncthing.net/dev/device-ids.html and Syncthing's lib/protocol/deviceid.go.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ from syncthing_async._exceptions import InvalidDeviceIDError, SyncthingError
 
 SYNCTHING = "/usr/bin/syncthing"
 
-# Real IDs from REFERENCE.md §7 and LIVE-1.19.2.md.
+# Real IDs: the docs' examples (docs.syncthing.net/dev/device-ids.html) and a real 1.19.2's.
 M47 = "M47G4QY-UXIKMM5-SVL72PN-XOVLWTB-2IO6QUE-5W2JP6D-XASA7C7-SRFSGQH"
 P56 = "P56IOI7-MZJNU2Y-IQGDREY-DM2MGTI-MGL3BXN-PQ6W5BM-TBBZ4TJ-XZWICQ2"
 TCJ = "TCJZTUK-H3TFKTL-MLJTN4M-CVKFO2U-YKPAMCA-5PYXEIT-2YXOULE-TU2RTQ4"
@@ -42,7 +45,7 @@ def legacy(dashed: str) -> str:
     return "".join(c[i : i + 13] for i in range(0, 56, 14))
 
 
-# --- luhn32 exactly as written in REFERENCE.md §7 -------------------------------------------
+# --- luhn32 exactly as Syncthing's lib/protocol/luhn.go computes it ---------------------------
 
 
 @pytest.mark.parametrize(
@@ -215,7 +218,7 @@ def test_non_ascii_letters_are_not_upper_cased() -> None:
 
 
 def test_live_wrong_check_character() -> None:
-    # LIVE-1.19.2: Syncthing answers "check digit incorrect" for this one.
+    # a real 1.19.2: Syncthing answers "check digit incorrect" for this one.
     text = M47[:-1] + "A"
     with pytest.raises(InvalidDeviceIDError) as info:
         DeviceID(text)

@@ -652,9 +652,17 @@ def _version_payload(v: str) -> dict[str, Any]:
 
 
 async def test_aioresponses_shim_needed_and_working() -> None:
+    import aiohttp
+    from aioresponses import core as aioresponses_core
+
     from tests._aioresponses_shim import NEEDS_SHIM
 
-    assert NEEDS_SHIM  # aiohttp 3.14 changed ClientResponse.__init__ (aioresponses #289)
+    # aiohttp 3.14 added the required ``stream_writer`` to ClientResponse.__init__, which
+    # aioresponses 0.7.9 does not pass (aioresponses #289): the shim is needed from 3.14 on only.
+    major, minor = (int(part) for part in aiohttp.__version__.split(".")[:2])
+    assert ((major, minor) >= (3, 14)) == NEEDS_SHIM, aiohttp.__version__
+    installed = aioresponses_core.ClientResponse is not aiohttp.ClientResponse
+    assert installed == NEEDS_SHIM  # put in place only where needed
     with aioresponses() as m:
         m.get(
             f"{BASE}/rest/system/ping", payload={"ping": "pong"}, headers={"X-Syncthing-Version": "v1.29.5"}

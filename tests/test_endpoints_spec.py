@@ -1,12 +1,15 @@
-"""ENDPOINTS covers every route of REFERENCE.md §3, each with a coroutine on the client.
+"""ENDPOINTS covers every route Syncthing registers, each with a coroutine on the client.
 
-The route tables are parsed from ``../shared/syncthing-api/REFERENCE.md`` at test time, so a
-route that goes missing from the spec (or a renamed coroutine) fails here.
+The routes and their version facts are the repository's own data, ``tests/fixtures/routes.json``,
+read off Syncthing's source (``lib/api/api.go`` and ``lib/api/confighandler.go`` at
+https://github.com/syncthing/syncthing) and its REST docs (https://docs.syncthing.net/dev/rest.html).
+A route that goes missing from the spec (or a renamed coroutine) fails here.
 """
 
 from __future__ import annotations
 
 import inspect
+import json
 import keyword
 import re
 from pathlib import Path
@@ -20,19 +23,18 @@ from syncthing_async._codegen.spec import ENDPOINTS, NAMESPACES, Endpoint
 from syncthing_async._endpoints import find_endpoint, render_endpoint_table
 from syncthing_async._versioning import SyncthingVersion
 
-REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "syncthing-api" / "REFERENCE.md"
-_CELL_SPLIT = re.compile(r"(?<!\\)\|")
-_VERSION_PLUS = re.compile(r"v(\d+\.\d+\.\d+)\+")
+ROUTES_FILE = Path(__file__).resolve().parent / "fixtures" / "routes.json"
 
 
 class Route(NamedTuple):
     method: str
     path: str  # normalised: placeholders -> {}
     raw_path: str
-    row: str
-    baseline: str | None  # the "1.19.2" column, when the table has one
-    section: str
-    notes: str  # the Notes / Errors / Docs cells (not the response description)
+    group: str
+    in_1_19_2: bool | None  # None: the source table has no 1.19.2 column for this group
+    since: str | None
+    until: str | None
+    deprecated: bool
 
 
 def _norm(path: str) -> str:
@@ -41,47 +43,27 @@ def _norm(path: str) -> str:
     return re.sub(r"\{[A-Za-z_]+\}", "{}", path)
 
 
-def parse_reference_routes(text: str) -> list[Route]:
-    """Every method + path of the route tables in §3 (3.1 ... 3.7)."""
-    section = text.split("\n## 3.", 1)[1].split("\n## 4.", 1)[0]
-    routes: list[Route] = []
-    header: list[str] = []
-    sub = ""
-    for line in section.splitlines():
-        if line.startswith("### "):
-            sub = line[4:].strip()
-            header = []
-            continue
-        if not line.startswith("|"):
-            header = [] if not line.strip() else header
-            continue
-        cells = [c.strip() for c in _CELL_SPLIT.split(line.strip().strip("|"))]
-        if not header:
-            header = cells
-            continue
-        if set(line.replace("|", "").strip()) <= {"-"}:
-            continue
-        col = dict(zip(header, cells, strict=False))
-        path = col.get("Path", "")
-        if not path.startswith("/") or path.startswith("/ "):
-            continue  # "any other /rest/debug/…", "/ (static GUI)"
-        methods_cell = col.get("Method", "GET")
-        methods = ["GET"] if methods_cell == "any" else [m.strip() for m in methods_cell.split("/")]
-        for method in methods:
-            notes = " ".join(v for k, v in col.items() if k.startswith(("Notes", "Errors", "Docs")))
-            routes.append(Route(method, _norm(path), path, line, col.get("1.19.2"), sub, notes))
-    return routes
+@pytest.fixture(scope="module")
+def routes_data() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(ROUTES_FILE.read_text(encoding="utf-8"))
+    return data
 
 
 @pytest.fixture(scope="module")
-def reference_text() -> str:
-    assert REFERENCE.is_file(), f"REFERENCE.md not found at {REFERENCE} (../shared beside the project)"
-    return REFERENCE.read_text(encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def routes(reference_text: str) -> list[Route]:
-    return parse_reference_routes(reference_text)
+def routes(routes_data: dict[str, Any]) -> list[Route]:
+    return [
+        Route(
+            r["method"],
+            _norm(r["path"]),
+            r["path"],
+            r["group"],
+            r["in_1_19_2"],
+            r["since"],
+            r["until"],
+            r["deprecated"],
+        )
+        for r in routes_data["routes"]
+    ]
 
 
 def _spec_key(ep: Endpoint) -> tuple[str, str]:
@@ -91,14 +73,13 @@ def _spec_key(ep: Endpoint) -> tuple[str, str]:
 # --- the parser itself ---------------------------------------------------------------------------
 
 
-def test_parser_finds_the_counts_reference_states(routes: list[Route], reference_text: str) -> None:
-    m = re.search(r"HEAD registers (\d+) method\+path pairs under `/rest`", reference_text)
-    assert m is not None
-    stated_head = int(m.group(1))
+def test_route_data_has_the_counts_syncthing_registers(
+    routes: list[Route], routes_data: dict[str, Any]
+) -> None:
     rest = [r for r in routes if r.path.startswith("/rest/")]
-    v1_only = [r for r in rest if "v1.x only" in r.row]
-    assert len(rest) - len(v1_only) == stated_head == 96
-    # the 1.x-only extras the issue names: GET/POST /rest/system/debug, peerCompletion, httpmetrics
+    v1_only = [r for r in rest if r.until == "2.0.0"]
+    assert len(rest) - len(v1_only) == routes_data["rest_routes_at_head"] == 96
+    # the 1.x-only extras: GET/POST /rest/system/debug, peerCompletion, httpmetrics (gone in v2.0.0)
     assert sorted((r.method, r.path) for r in v1_only) == [
         ("GET", "/rest/debug/httpmetrics"),
         ("GET", "/rest/debug/peerCompletion"),
@@ -108,6 +89,10 @@ def test_parser_finds_the_counts_reference_states(routes: list[Route], reference
     outside = sorted(r.path for r in routes if not r.path.startswith("/rest/"))
     assert outside == ["/meta.js", "/metrics", "/qr/"]
     assert len({(r.method, r.path) for r in routes}) == len(routes)
+    for r in routes:
+        assert r.method in {"GET", "POST", "PUT", "PATCH", "DELETE"}, r
+        assert r.since is None or SyncthingVersion.parse(r.since) > "1.19.2", r
+        assert r.in_1_19_2 is not False or r.since is not None, f"{r.raw_path}: not in 1.19.2, no since"
 
 
 # --- coverage ----------------------------------------------------------------------------------
@@ -116,13 +101,13 @@ def test_parser_finds_the_counts_reference_states(routes: list[Route], reference
 def test_every_reference_route_is_in_endpoints(routes: list[Route]) -> None:
     covered = {_spec_key(ep) for ep in ENDPOINTS}
     missing = [f"{r.method} {r.raw_path}" for r in routes if (r.method, r.path) not in covered]
-    assert not missing, f"routes of REFERENCE.md §3 without an ENDPOINTS row: {missing}"
+    assert not missing, f"routes of tests/fixtures/routes.json without an ENDPOINTS row: {missing}"
 
 
 def test_endpoints_has_nothing_reference_lacks(routes: list[Route]) -> None:
     known = {(r.method, r.path) for r in routes}
     extra = [f"{ep.method} {ep.path}" for ep in ENDPOINTS if _spec_key(ep) not in known]
-    assert not extra, f"ENDPOINTS rows that REFERENCE.md §3 does not list: {extra}"
+    assert not extra, f"ENDPOINTS rows that tests/fixtures/routes.json does not list: {extra}"
     assert len(ENDPOINTS) == len(routes) == 103
 
 
@@ -178,31 +163,22 @@ def test_rows_are_unique_and_well_formed() -> None:
         assert q in qualnames, q
 
 
-def test_versions_match_reference(routes: list[Route]) -> None:
-    """``since``/``until`` agree with the "1.19.2" column and the "vX.Y.Z+" / "v1.x only" notes."""
+def test_versions_match_the_route_data(routes: list[Route]) -> None:
+    """``since``/``until`` of each row agree with the route data (1.19.2 presence, first/last version)."""
     by_key = {_spec_key(ep): ep for ep in ENDPOINTS}
     for r in routes:
         ep = by_key[(r.method, r.path)]
-        if "v1.x only" in r.row:
-            assert ep.until == "2.0.0", ep.qualname
-        else:
-            assert ep.until is None, ep.qualname
-        absent_in_baseline = r.baseline is not None and r.baseline.strip("* ").startswith("no")
-        if absent_in_baseline or (r.baseline is None and _VERSION_PLUS.search(r.row)):
-            found = _VERSION_PLUS.search(r.row)
-            assert found is not None, r.row
-            assert ep.since == found.group(1), f"{ep.qualname}: since {ep.since} != {found.group(1)}"
-            assert SyncthingVersion.parse(ep.since) > "1.19.2"
-        elif r.baseline is not None:
+        assert ep.until == r.until, f"{ep.qualname}: until {ep.until} != {r.until}"
+        assert ep.since == r.since, f"{ep.qualname}: since {ep.since} != {r.since}"
+        if r.in_1_19_2:
             assert ep.since is None, f"{ep.qualname} exists in 1.19.2 but has since={ep.since}"
 
 
-def test_deprecated_rows_match_reference(routes: list[Route]) -> None:
+def test_deprecated_rows_match_the_route_data(routes: list[Route]) -> None:
     by_key = {_spec_key(ep): ep for ep in ENDPOINTS}
     for r in routes:
         ep = by_key[(r.method, r.path)]
-        said = "deprecated" in r.notes.lower()
-        assert bool(ep.deprecated) == said, f"{ep.qualname}: deprecated={ep.deprecated!r}, reference: {said}"
+        assert bool(ep.deprecated) == r.deprecated, f"{ep.qualname}: deprecated={ep.deprecated!r}, data: {r}"
 
 
 # --- every row has a coroutine on the client ----------------------------------------------------
@@ -234,7 +210,7 @@ async def test_each_row_has_a_coroutine_on_the_client(ep: Endpoint) -> None:
         assert f"``{ep.method} {ep.path}``" in doc
         assert (ep.docs or "undocumented") in doc
         if ep.method in ("PUT", "PATCH", "POST") and ep.namespace.startswith("config"):
-            assert "REFERENCE §" in doc, f"{ep.qualname}: config write without its merge rule"
+            assert ep.rules and ep.rules in doc, f"{ep.qualname}: config write without its merge rule"
         if ep.pager:
             pager = getattr(namespace, ep.pager.name)
             assert callable(pager) and not inspect.iscoroutinefunction(pager)

@@ -87,7 +87,7 @@ URL_OBJ = {
     "Fragment": "",
     "RawFragment": "",
 }
-SUMMARY_119 = {  # recorded from Syncthing 1.19.2 (LIVE-1.19.2.md)
+SUMMARY_119 = {  # recorded from a real Syncthing 1.19.2
     "errors": 0,
     "globalBytes": 140,
     "globalDeleted": 0,
@@ -636,3 +636,51 @@ def test_public_exports_derive_from_the_declarations() -> None:
     # the private names other modules import from syncthing_async.models.events
     for name in ("_CLASS_BY_TYPE", "_Decoded", "_Malformed", "_decode_batch"):
         assert hasattr(ev, name), name
+
+
+# --- the recorded real events (tests/fixtures/<version>/events) ------------------------------
+
+_RECORDED = Path(__file__).resolve().parent / "fixtures"
+
+
+def _recorded_batches() -> list[tuple[str, str, bytes]]:
+    return [
+        (version, path.stem, path.read_bytes())
+        for version in ("1.19.2", "1.29.5")
+        for path in sorted((_RECORDED / version / "events").glob("*.json"))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("version", "stream", "raw"), _recorded_batches(), ids=lambda v: v if isinstance(v, str) else ""
+)
+@pytest.mark.parametrize("eager", [False, True], ids=["lazy", "eager"])
+def test_every_recorded_real_event_decodes_to_its_typed_class(
+    version: str, stream: str, raw: bytes, eager: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each event the real daemon sent decodes to its own class with its typed payload, never to
+    UnknownEvent, and nothing is dropped or logged as a misfit."""
+    envelopes = msgspec.json.decode(raw)
+    assert len(envelopes) >= 3
+    with caplog.at_level(logging.WARNING, logger="syncthing_async"):
+        events = decode_events(raw, eager=eager)
+        checked = [checked_event(e) for e in events]
+    assert caplog.records == []
+    assert [e.id for e in events] == [env["id"] for env in envelopes]  # nothing dropped
+    for env, event, same in zip(envelopes, events, checked, strict=True):
+        cls, data_type = EVENT_TYPES[env["type"]]
+        assert isinstance(event, cls), (env["type"], type(event).__name__)
+        assert same is event, f"{env['type']} #{env['id']}: {getattr(same, 'error', '')}"
+        assert not isinstance(event, UnknownEvent)
+        assert event.type == env["type"] and event.global_id == env["globalID"]
+        if env["data"] is not None:
+            assert event.data is not None
+        # the payload model keeps every field Syncthing sent: re-encoding and decoding is stable
+        assert msgspec.convert(msgspec.to_builtins(event.data), data_type) == event.data
+    if eager:  # the one-pass decode took every payload (it falls back to lazy on any misfit)
+        assert ev._decode_batch(raw, True)[1] is True
+    kinds = {type(e).__name__ for e in events}
+    if stream == "disk":
+        assert {e.type for e in events} <= DISK_EVENT_TYPES
+    else:
+        assert len(kinds) >= 15 and not ({e.type for e in events} & DISK_EVENT_TYPES)

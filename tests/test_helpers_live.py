@@ -56,14 +56,34 @@ async def test_wait_for_sync_on_device_times_out_then_completes(daemon_pair: Dae
             await wait_for_sync(ca, folder, b.device_id, timeout=2)
         assert 1.9 <= time.monotonic() - started < 10
 
+        # The wait starts while B is still down, and B is started only after its first progress
+        # report: so that report is taken before B can copy anything (a fact, not a race with
+        # how fast B connects and pulls on a loaded machine).
         seen: list[SyncProgress] = []
-        await anyio.to_thread.run_sync(b.start)
-        final = await wait_for_sync(ca, folder, b.device_id.lower(), timeout=90, progress=seen.append)
+        first_report = anyio.Event()
+        results: list[SyncProgress] = []
+
+        def on_progress(p: SyncProgress) -> None:
+            seen.append(p)
+            first_report.set()
+
+        async def wait() -> None:
+            results.append(
+                await wait_for_sync(ca, folder, b.device_id.lower(), timeout=90, progress=on_progress)
+            )
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(wait)
+            with anyio.fail_after(30):
+                await first_report.wait()
+            assert not seen[0].done  # B is down and lacks the files: it really has to wait
+            await anyio.to_thread.run_sync(b.start)
+        final = results[0]
 
     assert final.done and final.completion == 100.0
     assert final.device == b.device_id
     assert final.need_bytes == 0 and final.need_items == 0
-    assert not seen[0].done  # it really had to wait
+    assert not seen[0].done
     assert seen[-1] == final
     for rel, content in files.items():  # B really has every file
         assert (path_b / rel).read_bytes() == content

@@ -736,16 +736,76 @@ def _body_for(kind: str) -> Any:
     return {"text": "x", "config_list": []}.get(kind, {})
 
 
+# What real Syncthing answers when an endpoint gets an unknown folder / device, per endpoint group
+# (recorded from the real 1.19.2 and 1.29.5 with the calls below; both say the same unless noted):
+# qualname -> (error class, Syncthing's own message). Every case must raise exactly that.
+_NO_FOLDER_404 = ("NotFoundError", "no such folder")  # lib/api/api.go, folder handlers
+_NO_FOLDER_500 = ("ServerError", "no such folder")  # errors of lib/model passed through as 500
+REFUSED: dict[str, tuple[str, str]] = {
+    # system: pause/resume look the device up in the config
+    "system.pause": ("NotFoundError", "not found"),
+    "system.resume": ("NotFoundError", "not found"),
+    # config (lib/api/confighandler.go)
+    "config.folders.get": ("NotFoundError", "No folder with given ID"),
+    "config.folders.patch": ("NotFoundError", "No folder with given ID"),
+    "config.devices.get": ("NotFoundError", "No device with given ID"),
+    "config.devices.patch": ("NotFoundError", "No device with given ID"),
+    # database / folder state
+    "db.status": _NO_FOLDER_404,
+    "db.completion": _NO_FOLDER_404,
+    "db.file": _NO_FOLDER_404,
+    "db.need": _NO_FOLDER_404,
+    "db.remote_need": _NO_FOLDER_404,
+    "db.local_changed": _NO_FOLDER_404,
+    "db.prioritize": _NO_FOLDER_404,
+    "folder.errors": _NO_FOLDER_404,
+    "folder.pull_errors": _NO_FOLDER_404,
+    "db.browse": _NO_FOLDER_500,
+    "db.scan": _NO_FOLDER_500,
+    "folder.versions": _NO_FOLDER_500,
+    "folder.restore_versions": _NO_FOLDER_500,
+    # SetIgnores formats the ID of the empty config it did not find: two spaces, both versions
+    "db.set_ignores": ("ServerError", "folder  does not exist"),
+    # debug (gui.debugging on)
+    "debug.file": _NO_FOLDER_404,
+}
+REFUSED_1_19 = {  # since v1.27.1 GET /rest/db/ignores answers 200 with "error" set instead
+    "db.ignores": ("ServerError", f"folder {UNKNOWN_FOLDER} does not exist"),
+}
+# The calls Syncthing accepts with an unknown id, each checked for what it really does.
+ACCEPTED = {
+    "config.folders.delete": "unknown id: 200, nothing removed",
+    "config.devices.delete": "unknown id: 200, nothing removed",
+    "config.folders.put": "upsert: creates the folder",
+    "config.devices.put": "upsert: creates the device",
+    "cluster.pending_folders": "nothing pending from that device: {}",
+    "cluster.dismiss_pending_device": "no-op, 200",
+    "cluster.dismiss_pending_folder": "no-op, 200",
+    "db.override": "no validation: runs in the background, 200",
+    "db.revert": "no validation: runs in the background, 200",
+    "svc.device_id": "a well-formed ID is valid whether known or not",
+}
+ACCEPTED_1_29 = {"db.ignores": "200 with the error in the body (since v1.27.1)"}
+
+
 @pytest.mark.daemon
-async def test_every_endpoint_with_unknown_folder_or_device(fresh_daemon: Any) -> None:
-    """Each endpoint taking a folder or device, called with unknown ones: a result or a typed error
-    (SyncthingAPIError / UnsupportedError), within 15 s; the daemon stays healthy."""
+async def test_every_endpoint_with_unknown_folder_or_device(make_daemon: Any) -> None:
+    """Each endpoint taking a folder or device, called with unknown ones: exactly the typed error
+    and message the real daemon gives (or, where Syncthing accepts the call, what it really did),
+    within 15 s; the daemon stays healthy."""
     from syncthing_async import SyncthingAPIError, SyncthingClient, UnsupportedError
 
-    endpoints = _id_endpoints()
-    assert len(endpoints) >= 25
-    outcomes: dict[str, str] = {}
-    async with SyncthingClient(fresh_daemon.url, fresh_daemon.api_key, timeout=15) as client:
+    st = make_daemon(gui_debugging=True)
+    refused = dict(REFUSED, **(REFUSED_1_19 if st.version == "1.19.2" else {}))
+    accepted = dict(ACCEPTED, **(ACCEPTED_1_29 if st.version == "1.29.5" else {}))
+    # the creating calls (upserts) run last, so every other call still sees unknown ids
+    endpoints = sorted(_id_endpoints(), key=lambda ep: ep.name in ("put", "create"))
+    assert {ep.qualname for ep in endpoints} == set(refused) | set(accepted)
+    outcomes: dict[str, tuple[str, str]] = {}
+    results: dict[str, Any] = {}
+    async with SyncthingClient(st.url, st.api_key, timeout=15) as client:
+        folders_before = [f.id for f in await client.config.folders.list()]
+        devices_before = [d.device_id for d in await client.config.devices.list()]
         for ep in endpoints:
             target: Any = client
             for attr in ep.namespace.split("."):
@@ -757,6 +817,9 @@ async def test_every_endpoint_with_unknown_folder_or_device(fresh_daemon: Any) -
                     kwargs[p.name] = _value_for(p.name, p.type)
             if ep.body is not None:
                 kwargs[ep.body.name] = _body_for(ep.body.kind)
+            if ep.qualname in ("config.folders.delete", "config.devices.delete"):
+                # unknown at that moment: the creating upserts come last
+                assert UNKNOWN_FOLDER not in folders_before and UNKNOWN_DEVICE not in devices_before
             try:
                 async with asyncio.timeout(15):
                     with warnings.catch_warnings():
@@ -766,19 +829,52 @@ async def test_every_endpoint_with_unknown_folder_or_device(fresh_daemon: Any) -
                             async for _ in result:
                                 break
                         else:
-                            await result
-                outcomes[ep.qualname] = "ok"
-            except (SyncthingAPIError, UnsupportedError) as err:
-                outcomes[ep.qualname] = type(err).__name__
+                            results[ep.qualname] = await result
+                outcomes[ep.qualname] = ("ok", "")
+            except SyncthingAPIError as err:
+                outcomes[ep.qualname] = (type(err).__name__, err.body)
+            except UnsupportedError as err:
+                outcomes[ep.qualname] = (type(err).__name__, str(err))
+        folders_after = [f.id for f in await client.config.folders.list()]
+        devices_after = [d.device_id for d in await client.config.devices.list()]
         assert await client.health()
-    typed = [k for k, v in outcomes.items() if v != "ok"]
-    assert len(typed) >= 15, outcomes  # most of them really refuse the unknown ids
-    assert outcomes.get("db.status") == "NotFoundError" or outcomes.get("db.status") == "ServerError"
+    wrong = {q: (outcomes[q], want) for q, want in refused.items() if outcomes[q] != want}
+    assert wrong == {}, f"{st.version}: (got, want) {wrong}"
+    assert {q: outcomes[q] for q in accepted} == dict.fromkeys(accepted, ("ok", ""))
+    # what the accepted calls really did
+    assert sorted(folders_after) == sorted([*folders_before, UNKNOWN_FOLDER])  # only the upsert made one
+    assert sorted(devices_after) == sorted([*devices_before, UNKNOWN_DEVICE])
+    assert results["cluster.pending_folders"] == {}
+    assert results["svc.device_id"].id == UNKNOWN_DEVICE and results["svc.device_id"].error is None
+    if "db.ignores" in accepted:
+        assert results["db.ignores"].error == f"folder {UNKNOWN_FOLDER} does not exist"
+
+
+# What real 1.19.2 and 1.29.5 answer to a broken JSON body ('{"broken": ' and '[1, 2'):
+# Go's encoding/json error, as 400 from the config handlers and 500 from POST /rest/folder/versions.
+_JSON_EOF = "unexpected end of JSON input"
+
+
+def _malformed_body_answer(version: str, method: str, path: str) -> tuple[str, str]:
+    if path == "/rest/system/loglevels":  # v2.0.0+ only: the 1.x router does not know it
+        return ("NotFoundError", "404 page not found")
+    if method == "PATCH" and path == "/rest/config/folders/{folder_id}":
+        return ("NotFoundError", "No folder with given ID")  # the id is looked up first
+    if method == "PATCH" and path == "/rest/config/devices/{device_id}":
+        return ("NotFoundError", "No device with given ID")
+    if path == "/rest/folder/versions":
+        return ("ServerError", _JSON_EOF)
+    if version == "1.19.2" and method == "PUT" and path in ("/rest/config/folders", "/rest/config/devices"):
+        # 1.19.2 ignores a malformed array on PUT config/folders|devices (200; 400 since v1.21.0,
+        # lib/api/confighandler.go)
+        return ("accepted", "")
+    return ("BadRequestError", _JSON_EOF)
 
 
 @pytest.mark.daemon
 async def test_malformed_bodies_give_typed_errors(fresh_daemon: Any) -> None:
-    """Every endpoint that takes a body, sent broken JSON (or the wrong JSON type): a typed error."""
+    """Every endpoint that takes a body, sent broken JSON: the typed error and message the real
+    daemon gives, per route (the one documented 1.19.2 quirk aside)."""
     from syncthing_async import SyncthingAPIError, SyncthingClient
     from syncthing_async._endpoints import ENDPOINTS
 
@@ -786,24 +882,21 @@ async def test_malformed_bodies_give_typed_errors(fresh_daemon: Any) -> None:
         ep for ep in ENDPOINTS if ep.body is not None and ep.body.kind != "text" and ep.path not in _DANGEROUS
     ]
     assert len(bodied) >= 8
-    errors: dict[str, str] = {}
+    got: dict[str, tuple[str, str]] = {}
+    want: dict[str, tuple[str, str]] = {}
     async with SyncthingClient(fresh_daemon.url, fresh_daemon.api_key, timeout=15) as client:
         for ep in bodied:
             path = ep.path.replace("{folder_id}", UNKNOWN_FOLDER).replace("{device_id}", UNKNOWN_DEVICE)
             params = {p.wire: _value_for(p.name, p.type) for p in ep.params if p.location == "query"}
             for raw in ('{"broken": ', "[1, 2"):
+                key = f"{ep.method} {ep.path} {raw}"
+                want[key] = _malformed_body_answer(fresh_daemon.version, ep.method, ep.path)
                 try:
                     async with asyncio.timeout(15):
                         await client._core.request(ep.method, path, params=params, data=raw, expect="bytes")
-                    errors[f"{ep.method} {ep.path} {raw}"] = "accepted"
+                    got[key] = ("accepted", "")
                 except SyncthingAPIError as err:
-                    errors[f"{ep.method} {ep.path} {raw}"] = type(err).__name__
+                    got[key] = (type(err).__name__, err.body)
         assert await client.health()
-    allowed = ("BadRequestError", "ServerError", "NotFoundError")
-    odd = {k: v for k, v in errors.items() if v not in allowed}
-    if fresh_daemon.version == "1.19.2":
-        # REFERENCE §3.2: 1.19.2 ignores a malformed array on PUT config/folders|devices with 200
-        quirk = {k for k in odd if k.startswith(("PUT /rest/config/folders ", "PUT /rest/config/devices "))}
-        assert len(quirk) == 4
-        odd = {k: v for k, v in odd.items() if k not in quirk}
-    assert odd == {}
+    assert got == want
+    assert sum(v[0] == "BadRequestError" for v in got.values()) >= 20

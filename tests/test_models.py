@@ -1,4 +1,4 @@
-"""Response models against real recorded fixtures (1.19.2, 1.29.5) and 2.x shapes from REFERENCE.md.
+"""Response models against real recorded fixtures (1.19.2, 1.29.5) and 2.x shapes from Syncthing's source.
 
 * every fixture decodes into its model;
 * drift: every key of every fixture is known to the model (through the rename), unless listed

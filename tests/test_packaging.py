@@ -58,3 +58,25 @@ def test_clean_install_imports_with_only_runtime_dependencies(tmp_path: Path) ->
     )
     assert cli.returncode == 0 and "status" in cli.stdout
     assert sys.version_info >= (3, 11)
+
+
+def test_lower_bounds_run_uses_the_pyproject_bounds() -> None:
+    """scripts/test.sh tests the lowest aiohttp, msgspec and anyio that pyproject.toml allows."""
+    import re
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    deps = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
+    bounds = {}
+    for dep in deps:
+        name, low = re.fullmatch(r"([A-Za-z0-9_.-]+)>=([0-9.]+)", dep).groups()  # type: ignore[union-attr]
+        bounds[name] = tuple(int(x) for x in low.split("."))
+    script = (root / "scripts" / "test.sh").read_text()
+    lowest = re.search(r"^LOWEST=\((.*)\)$", script, re.M)
+    assert lowest is not None
+    pinned = dict(re.findall(r'"([A-Za-z0-9_.-]+)==([0-9.]+)"', lowest.group(1)))
+    assert set(pinned) == set(bounds) == {"aiohttp", "msgspec", "anyio"}
+    for name, version in pinned.items():
+        parts = tuple(int(x) for x in version.split("."))
+        assert parts[: len(bounds[name])] == bounds[name], (name, version, bounds[name])

@@ -55,7 +55,10 @@ def raw_config(version: str = "1.29.5") -> dict[str, Any]:
 
 
 def apply_patch(current: Any, patch: Any) -> Any:
-    """What Syncthing does with a PATCH body (REFERENCE.md §9.1): objects and maps merge, arrays replace."""
+    """What Syncthing does with a PATCH body: objects and maps merge, arrays replace.
+
+    (https://docs.syncthing.net/rest/config.html, lib/api/confighandler.go)
+    """
     if isinstance(current, dict) and isinstance(patch, dict):
         out = dict(current)
         for k, v in patch.items():

@@ -397,37 +397,39 @@ def _write_config(home: Path, port: int = 8384, tls: bool = False) -> None:
 async def test_from_local_reads_config_in_a_worker_thread(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A slow filesystem stand-in: the read takes 0.4 s in another thread while the loop ticks."""
+    """A slow filesystem stand-in: the read blocks in another thread until the event loop itself
+    releases it, which a loop blocked by that read could never do."""
     _write_config(tmp_path)
     loop_thread = threading.get_ident()
     read_threads: list[int] = []
     real_read = discovery.read_local_config
+    reading = threading.Event()
+    release = threading.Event()
+    released_by_loop: list[bool] = []
 
     def slow_read(path: Path, env: dict[str, str] | None = None) -> Any:
         read_threads.append(threading.get_ident())
-        time.sleep(0.4)  # a blocking read on a slow disk
+        reading.set()
+        # a blocking read on a slow disk, that lasts until the loop has run; the bound only
+        # keeps a broken (loop-blocking) library from hanging the test
+        released_by_loop.append(release.wait(timeout=10))
         return real_read(path, env)
 
     monkeypatch.setattr(discovery, "read_local_config", slow_read)
-    ticks = 0
-    done = asyncio.Event()
 
-    async def ticker() -> None:
-        nonlocal ticks
-        while not done.is_set():
-            ticks += 1
-            await asyncio.sleep(0.01)
+    async def release_when_reading() -> None:
+        while not reading.is_set():  # the loop runs while the read is on its way
+            await asyncio.sleep(0.005)
+        await asyncio.sleep(0)  # and keeps running while the read blocks
+        release.set()
 
-    tick_task = asyncio.create_task(ticker())
-    started = time.monotonic()
+    releaser = asyncio.create_task(release_when_reading())
     client = await SyncthingClient.from_local(env={"STHOMEDIR": str(tmp_path), "HOME": str(tmp_path)})
-    elapsed = time.monotonic() - started
-    done.set()
-    await tick_task
+    releaser.cancel()
+    await asyncio.gather(releaser, return_exceptions=True)
     try:
         assert read_threads and all(t != loop_thread for t in read_threads)
-        assert elapsed >= 0.4
-        assert ticks >= 15, f"the loop ticked only {ticks} times during a 0.4 s read: it was blocked"
+        assert released_by_loop == [True], "the read was not released by the loop: it was blocked"
         assert client.url == "http://127.0.0.1:8384"
         _assert_secret_free([repr(client)])
     finally:

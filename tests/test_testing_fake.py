@@ -1,4 +1,7 @@
-"""FakeSyncthing follows Syncthing's event endpoint semantics (REFERENCE.md §4), checked with raw aiohttp."""
+"""FakeSyncthing follows Syncthing's event endpoint semantics, checked with raw aiohttp.
+
+The semantics: https://docs.syncthing.net/rest/events-get.html and lib/api/api.go (getEvents).
+"""
 
 from __future__ import annotations
 
