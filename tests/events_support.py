@@ -18,13 +18,31 @@ FAST_SCALE = 0.05
 """FakeSyncthing timeout_scale for tests: a 1 s poll lasts 50 ms."""
 
 
+def _where(task: asyncio.Task[Any]) -> str:
+    return str(getattr(getattr(task.get_coro(), "cr_code", None), "co_filename", ""))
+
+
+def own_tasks() -> set[asyncio.Task[Any]]:
+    """Running tasks that are the library's (by name or by the code they run)."""
+    return {
+        t
+        for t in asyncio.all_tasks()
+        if t.get_name().startswith("syncthing")
+        or ("syncthing_async/" in _where(t)
+        and "_fake" not in _where(t))
+    }
+
+
+def client_tasks() -> set[asyncio.Task[Any]]:
+    """Running tasks, without those of an in-process test server (aiohttp.web, FakeSyncthing)."""
+    return {t for t in asyncio.all_tasks() if "aiohttp/web_" not in _where(t) and "_fake" not in _where(t)}
+
+
 def library_tasks(baseline: set[asyncio.Task[Any]]) -> set[asyncio.Task[Any]]:
-    """Tasks started since ``baseline``; asserts each is the library's own (by name or code)."""
-    extra = asyncio.all_tasks() - baseline
+    """Client tasks started since ``baseline``; asserts each is the library's own (name or code)."""
+    extra = client_tasks() - baseline
     for task in extra:
-        code = getattr(task.get_coro(), "cr_code", None)
-        where = getattr(code, "co_filename", "")
-        assert task.get_name().startswith("syncthing") or "syncthing_async" in where, task
+        assert task.get_name().startswith("syncthing") or "syncthing_async" in _where(task), task
     return extra
 
 
