@@ -1,4 +1,4 @@
-"""Async iteration over Syncthing's paged endpoints (REFERENCE.md §6.3).
+"""Async iteration over Syncthing's paged endpoints (https://docs.syncthing.net/rest/db-need-get.html).
 
 ``db/need``, ``db/remoteneed``, ``db/localchanged`` and ``folder/errors`` take ``page`` (1-based)
 and ``perpage`` and answer with no total count, so the only end marker is a page with fewer

@@ -16,7 +16,7 @@ Decoding is cheap (:func:`decode_with_raw`, ``GET /rest/config``): the JSON text
 and each object gets only a reference to its place in it (list items and their nested structs on
 first use); the text is parsed, once, by the first :func:`raw_of`/:func:`to_wire`/:func:`diff`.
 
-Syncthing's merge rules (REFERENCE.md §9.1, checked live):
+Syncthing's merge rules (lib/api/confighandler.go in Syncthing's source, checked live):
 
 * **PATCH** decodes the body over the current object: omitted fields stay as they are, nested
   objects are merged field by field, **maps are merged** (keys are added or overwritten, never

@@ -140,7 +140,7 @@ def test_rows_are_unique_and_well_formed() -> None:
         assert ep.docs is None or ep.docs.startswith("https://docs.syncthing.net/")
         if ep.deprecated:
             assert ep.summary
-    # the naming examples (EXAMPLES.md §2)
+    # the naming examples of the spec's docstring
     qualnames = {ep.qualname for ep in ENDPOINTS}
     for q in (
         "system.status",

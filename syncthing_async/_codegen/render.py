@@ -172,7 +172,7 @@ def _docstring(ep: Endpoint) -> str:
         parts.append(f"Deprecated: {ep.deprecated}.")
     if ep.rules:
         parts.append(ep.rules)
-    parts.append(ep.docs or "(undocumented; see REFERENCE.md §3)")
+    parts.append(ep.docs or "(undocumented; see Syncthing's lib/api/api.go)")
     text = " ".join(parts).replace('"""', "'''")
     return f'"""{text}"""'
 

@@ -3,10 +3,11 @@
 One row per HTTP method + path. The generator (``render.py``) writes one coroutine per row into
 ``syncthing_async/_generated/namespaces.py``; ``syncthing_async.ENDPOINTS`` exposes the rows.
 Types are written as Python source (annotations), so this module imports nothing from the
-package and stays cheap to import. Sources: REFERENCE.md §3 (routes), §6 (errors, paging),
-§8 (versions), §9.1 (PUT/PATCH merge rules).
+package and stays cheap to import. Sources: Syncthing's lib/api/api.go and
+lib/api/confighandler.go (routes, PUT/PATCH merge rules) and https://docs.syncthing.net/dev/rest.html
+(errors, paging, versions), checked live against 1.19.2 and 1.29.5.
 
-Naming (EXAMPLES.md §2): nouns for reads (``system.status()``), verbs for actions
+Naming: nouns for reads (``system.status()``), verbs for actions
 (``db.scan()``), ``set_``/``clear_`` where one path has several methods; snake_case parameters
 mapped to Syncthing's wire names here (``per_page`` -> ``perpage``).
 """
@@ -155,19 +156,22 @@ PER_PAGE = _p("per_page", "int | None", wire="perpage", default="None", doc="ite
 FOLDER_ID = _p("folder_id", wire="folder_id", location="path", doc="folder ID")
 DEVICE_ID = _p("device_id", "DeviceID | str", wire="device_id", location="path", encoding="device")
 
-_PUT_RULES = "The body is decoded over the hard-coded defaults: omitted fields are reset (REFERENCE §9.1)."
+_PUT_RULES = (
+    "The body is decoded over the hard-coded defaults: omitted fields are reset"
+    " (Syncthing's lib/api/confighandler.go)."
+)
 _PUT_ITEM_RULES = (
     "The body is decoded over defaults/{kind}: omitted fields get the defaults; Syncthing stores it"
-    " under the body's {key} (REFERENCE §9.1)."
+    " under the body's {key} (Syncthing's lib/api/confighandler.go)."
 )
 _UPSERT_RULES = (
     "Upsert by {key}: each listed {kind} is decoded over defaults/{kind} and replaces or joins the"
-    " existing ones; {kind}s not listed are kept (REFERENCE §3.2)."
+    " existing ones; {kind}s not listed are kept (Syncthing's lib/api/confighandler.go)."
 )
 _PATCH_RULES = (
     "PATCH merges over the current object: omitted fields stay, nested objects and maps merge"
     " key by key, arrays are replaced; a fetched-and-modified model sends only its changed fields"
-    " (REFERENCE §9.1)."
+    " (Syncthing's lib/api/confighandler.go)."
 )
 
 
@@ -701,7 +705,7 @@ _CONFIG_ITEMS: tuple[Endpoint, ...] = (
         "Replace the default ignore patterns.",
         _doc("config"),
         params=(_p("lines", "Sequence[str]", location="body", encoding="list"),),
-        rules='The body ``{"lines": [...]}`` replaces the whole list (REFERENCE §3.2).',
+        rules='The body ``{"lines": [...]}`` replaces the whole list (lib/api/confighandler.go).',
     ),
     *_single("config.options", "/rest/config/options", "Options", "options"),
     *_single("config.ldap", "/rest/config/ldap", "LdapConfig", "LDAP settings"),
