@@ -1,9 +1,10 @@
 """FakeSyncthing: an in-process HTTP server that behaves like Syncthing's REST event API.
 
 It follows https://docs.syncthing.net/dev/events.html and Syncthing's lib/events/events.go
-closely (one id sequence per ``events=`` mask, 1000-event ring buffers, ``since``/``limit``/``timeout`` parsing, headers flushed before the long wait, ``[]`` on
-timeout, negative ``since`` padding) and adds knobs for what a real daemon cannot do on demand:
-gaps, restarts, HTTP errors, severed and reset connections, malformed JSON and stalls.
+closely (one id sequence per ``events=`` mask, 1000-event ring buffers, ``since``/``limit``/
+``timeout`` parsing, headers flushed before the long wait, ``[]`` on timeout, negative
+``since`` padding) and adds knobs for what a real daemon cannot do on demand: gaps, restarts,
+HTTP errors, severed and reset connections, malformed JSON and stalls.
 Only ever listens on 127.0.0.1.
 """
 
