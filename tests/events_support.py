@@ -28,8 +28,7 @@ def own_tasks() -> set[asyncio.Task[Any]]:
         t
         for t in asyncio.all_tasks()
         if t.get_name().startswith("syncthing")
-        or ("syncthing_async/" in _where(t)
-        and "_fake" not in _where(t))
+        or ("syncthing_async/" in _where(t) and "_fake" not in _where(t))
     }
 
 

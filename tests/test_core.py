@@ -245,7 +245,6 @@ async def test_stale_keepalive_connection_is_retried_once(serve) -> None:
 SYNCTHING_IDLE_CLOSE_S = 15.0
 
 
-
 class StaleServer:
     """A loopback server that can turn every connection it has already answered on "stale".
 

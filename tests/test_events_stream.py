@@ -97,8 +97,10 @@ async def test_idle_poll_costs_one_request(fake: FakeSyncthing, client: Syncthin
         task = asyncio.create_task(take(stream, 1, timeout=30))
         # the first idle answer (50 ms) is followed by its one head check, then by the next poll
         await until(
-            lambda: sum(1 for r in fake.requests if r.query.get("limit") == "1") == 2  # enter + check
-            and fake.requests[-1].query == {"since": "2", "timeout": "1"},
+            lambda: (
+                sum(1 for r in fake.requests if r.query.get("limit") == "1") == 2  # enter + check
+                and fake.requests[-1].query == {"since": "2", "timeout": "1"}
+            ),
             "the head check after the first idle answer, then a poll",
         )
         start = len(fake.requests)
