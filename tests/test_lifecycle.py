@@ -79,27 +79,31 @@ def _library_timers() -> list[asyncio.TimerHandle]:
 
 
 @pytest.mark.parametrize("kind", sorted(SERVICES))
-async def test_host_owned_task_cancelled_mid_poll_leaves_nothing(
-    fake: FakeSyncthing, client: SyncthingClient, kind: str
-) -> None:
-    _serve_mirror_reads(fake)
-    service = SERVICES[kind](client)
-    assert own_tasks() == set()
-    task = asyncio.ensure_future(service.run())  # the host's task (entry.async_create_background_task)
-    await service.wait_connected(timeout=5)
-    await fake.wait_polling()  # a long poll is held open by the server right now
-    assert own_tasks()  # the poll (and for the mirror, its listener and state follower)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert not service.running and service.state is ConnectionState.DISCONNECTED
-    assert own_tasks() == set()
-    assert _library_timers() == []
-    with anyio.fail_after(5):  # the server notices the client's socket closing
-        while fake.open_connections:
-            await asyncio.sleep(0.01)
-    assert not client.closed  # the client is the host's: still usable
-    assert (await client.system.ping()).ping == "pong"
+async def test_host_owned_task_cancelled_mid_poll_leaves_nothing(kind: str) -> None:
+    # Real-time polls (held 5 s by the server), so the cancel lands in the middle of one.
+    async with FakeSyncthing() as fake, SyncthingClient(fake.url, fake.api_key) as client:
+        _serve_mirror_reads(fake)
+        service = (
+            client.events.listener(poll_timeout=5)
+            if kind == "listener"
+            else StateMirror(client, poll_timeout=5)
+        )
+        assert own_tasks() == set()
+        task = asyncio.ensure_future(service.run())  # the host's task (async_create_background_task)
+        await fake.wait_polling(timeout=30)  # a long poll is held open by the server right now
+        await service.wait_connected(timeout=30)
+        assert own_tasks()  # the poll (and for the mirror, its listener and state follower)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert not service.running and service.state is ConnectionState.DISCONNECTED
+        assert own_tasks() == set()
+        assert _library_timers() == []
+        with anyio.fail_after(10):  # the server notices the client's socket closing
+            while fake.waiting_polls:
+                await asyncio.sleep(0.01)
+        assert not client.closed  # the client is the host's: still usable
+        assert (await client.system.ping()).ping == "pong"
 
 
 async def test_wait_connected_and_on_state_unsubscribe(fake: FakeSyncthing, client: SyncthingClient) -> None:
