@@ -19,6 +19,7 @@ import anyio
 import anyio.to_thread
 
 from ._client import SyncthingClient
+from ._helpers import SyncProgress
 from .models.events import EventsSkipped, StreamReset
 
 __all__ = ["progress_bar", "run_demo"]
@@ -149,9 +150,9 @@ def _write_files(path: Path, files: int) -> None:
 
 async def _in_sync(client: SyncthingClient, path: Path, files: int) -> bool:
     s = await client.db.status(folder="demo")
-    done = (await client.db.completion(folder="demo")).completion / 100
-    _say(f"  bob {progress_bar(done)}  state={s.state}")
-    return bool(s.local_files >= files and s.need_bytes == 0 and str(s.state) == "idle")
+    progress = SyncProgress.from_summary("demo", s)  # the one place progress is computed
+    _say(f"  bob {progress_bar(progress.completion / 100)}  state={s.state}")
+    return s.local_files >= files and progress.done
 
 
 async def run_demo(client: SyncthingClient | None, *, seconds: float = 0, files: int = 20) -> int:
