@@ -258,15 +258,15 @@ class StaleServer:
         self.warming = 0  # concurrent requests to hold until all have arrived (distinct connections)
         self.dropped = 0
         self.fresh = 0
-        self._seen: set[int] = set()
+        self._seen: set[object] = set()  # the transports themselves: an id() could be reused
         self._arrived = 0
         self._all_in = asyncio.Event()
 
     async def handler(self, request: web.Request) -> web.StreamResponse:
         transport = request.transport
         assert transport is not None
-        reused = id(transport) in self._seen
-        self._seen.add(id(transport))
+        reused = transport in self._seen
+        self._seen.add(transport)
         if self.stale and reused:
             self.dropped += 1
             transport.close()
