@@ -262,6 +262,7 @@ class Subscription:
         self._closed = False
         self._scope: anyio.CancelScope | None = None
         self._wake = anyio.Event()
+        self._sleeping: anyio.CancelScope | None = None  # a backoff wait reconnect() cuts short
         self._params: dict[str, object] = {}
 
     # -- state ---------------------------------------------------------------------------
@@ -294,6 +295,8 @@ class Subscription:
         """Retry now: leaves AUTH_FAILED (after fixing the key) and cuts a backoff wait short."""
         wake, self._wake = self._wake, anyio.Event()
         wake.set()
+        if self._sleeping is not None:
+            self._sleeping.cancel()
 
     def close(self) -> None:
         """Stop for good; an in-flight poll (in any task) ends at once. Idempotent."""
@@ -393,20 +396,13 @@ class Subscription:
         await self._sleep(delay)
 
     async def _sleep(self, delay: float) -> None:
-        """The backoff's sleep, cut short by :meth:`reconnect`."""
-        wake = self._wake
-        async with anyio.create_task_group() as tg:
-
-            async def sleeper() -> None:
+        """The backoff's sleep, cut short by :meth:`reconnect` (no task of its own)."""
+        with anyio.CancelScope() as scope:
+            self._sleeping = scope
+            try:
                 await self.backoff.sleep(delay)
-                tg.cancel_scope.cancel()
-
-            async def waker() -> None:
-                await wake.wait()
-                tg.cancel_scope.cancel()
-
-            tg.start_soon(sleeper)
-            tg.start_soon(waker)
+            finally:
+                self._sleeping = None
 
     async def _round(self) -> None:
         """Check the identity if due, poll once and take what came."""
