@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from tests.harness import (
     DEFAULT_TEST_FILES,
@@ -153,3 +155,33 @@ def daemon_pair(make_daemon: Callable[..., SyncthingDaemon]) -> DaemonPair:
     b.start()
     wait_connected(a, b)
     return result
+
+
+@pytest.fixture
+async def serve() -> AsyncIterator[Callable[..., Awaitable[str]]]:
+    """Start aiohttp apps on 127.0.0.1 (or a unix socket; optionally TLS); return base URLs."""
+    runners: list[web.AppRunner] = []
+
+    async def start(
+        routes: dict[str, Callable[[web.Request], Awaitable[web.StreamResponse]]],
+        *,
+        unix: str | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> str:
+        app = web.Application()
+        for path, handler in routes.items():
+            app.router.add_route("*", path, handler)
+        runner = web.AppRunner(app, shutdown_timeout=0.1)
+        await runner.setup()
+        runners.append(runner)
+        if unix:
+            await web.UnixSite(runner, unix).start()
+            return f"unix://{unix}"
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()

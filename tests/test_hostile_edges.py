@@ -37,28 +37,6 @@ CHUNKED_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-E
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-@pytest.fixture
-async def app_server() -> AsyncIterator[Callable[..., Awaitable[str]]]:
-    """Start aiohttp apps on 127.0.0.1 (optionally TLS); return base URLs."""
-    runners: list[web.AppRunner] = []
-
-    async def start(routes: dict[str, Handler], *, tls: ssl.SSLContext | None = None) -> str:
-        app = web.Application()
-        for path, handler in routes.items():
-            app.router.add_route("*", path, handler)
-        runner = web.AppRunner(app, shutdown_timeout=0.1)
-        await runner.setup()
-        runners.append(runner)
-        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        return f"{'https' if tls else 'http'}://127.0.0.1:{port}"
-
-    yield start
-    for runner in runners:
-        await runner.cleanup()
-
-
 @contextlib.asynccontextmanager
 async def raw_server(reply: Callable[[asyncio.StreamWriter], Awaitable[None]]) -> AsyncIterator[str]:
     """A TCP server on 127.0.0.1 that reads one request head and answers with ``reply`` bytes."""
@@ -220,13 +198,13 @@ async def test_3_endless_body_stops_at_the_limit_with_bounded_memory() -> None:
     assert sent[0] < 64 * limit  # the read stopped; the server did not stream on for long
 
 
-async def test_3_limit_can_be_raised_or_switched_off(app_server: Callable[..., Awaitable[str]]) -> None:
+async def test_3_limit_can_be_raised_or_switched_off(serve: Callable[..., Awaitable[str]]) -> None:
     body = b'{"ping": "pong", "pad": "' + b"p" * 200_000 + b'"}'
 
     async def big(request: web.Request) -> web.Response:
         return web.Response(body=body, content_type="application/json")
 
-    url = await app_server({"/rest/system/ping": big})
+    url = await serve({"/rest/system/ping": big})
     with pytest.raises(ValueError, match="positive"):
         SyncthingClient(url, KEY, max_response_size=0)
     async with SyncthingClient(url, KEY, max_response_size=100_000) as c:
@@ -243,7 +221,7 @@ async def test_3_limit_can_be_raised_or_switched_off(app_server: Callable[..., A
 @pytest.mark.daemon
 @pytest.mark.parametrize("syncthing_version", ["1.29.5"], indirect=True)
 async def test_4_https_to_http_redirect_is_refused(
-    https_daemon: SyncthingDaemon, app_server: Callable[..., Awaitable[str]]
+    https_daemon: SyncthingDaemon, serve: Callable[..., Awaitable[str]]
 ) -> None:
     """A TLS server (Syncthing's own certificate, pinned) redirecting to plain HTTP on the same port."""
     plain_hits: list[str] = []
@@ -252,7 +230,7 @@ async def test_4_https_to_http_redirect_is_refused(
         plain_hits.append(request.headers.get("X-API-Key", ""))
         return web.json_response({"ping": "pong"})
 
-    plain_url = await app_server({"/{tail:.*}": plain})
+    plain_url = await serve({"/{tail:.*}": plain})
     plain_port = int(plain_url.rsplit(":", 1)[1])
 
     async def to_plain(request: web.Request) -> web.Response:
@@ -263,7 +241,7 @@ async def test_4_https_to_http_redirect_is_refused(
 
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     tls.load_cert_chain(https_daemon.cert_path, https_daemon.home / "https-key.pem")
-    url = await app_server({"/rest/system/ping": to_plain, "/rest/system/status": to_other_port}, tls=tls)
+    url = await serve({"/rest/system/ping": to_plain, "/rest/system/status": to_other_port}, tls=tls)
     pin = await load_fingerprint(https_daemon.cert_path)
     async with SyncthingClient(url, KEY, fingerprint=pin) as c:
         with pytest.raises(RedirectRefusedError, match="never leaves TLS") as info:
@@ -277,13 +255,13 @@ async def test_4_https_to_http_redirect_is_refused(
 # ----------------------------------------------------------------------------- 7. nesting
 
 
-async def test_7_deep_nesting_is_a_decode_error(app_server: Callable[..., Awaitable[str]]) -> None:
+async def test_7_deep_nesting_is_a_decode_error(serve: Callable[..., Awaitable[str]]) -> None:
     nested = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
 
     async def deep(request: web.Request) -> web.Response:
         return web.Response(body=nested, content_type="application/json")
 
-    url = await app_server({"/rest/system/status": deep, "/rest/svc/report": deep})
+    url = await serve({"/rest/system/status": deep, "/rest/svc/report": deep})
     async with SyncthingClient(url, KEY) as c:
         for call in (c.system.status(), c._core.request("GET", "/rest/svc/report")):
             with pytest.raises(SyncthingDecodeError, match="recursion"):
@@ -294,12 +272,12 @@ async def test_7_deep_nesting_is_a_decode_error(app_server: Callable[..., Awaita
 
 
 async def test_10_closed_lent_session_is_syncthing_closed_error(
-    app_server: Callable[..., Awaitable[str]],
+    serve: Callable[..., Awaitable[str]],
 ) -> None:
     async def ping(request: web.Request) -> web.Response:
         return web.json_response({"ping": "pong"})
 
-    url = await app_server({"/rest/system/ping": ping})
+    url = await serve({"/rest/system/ping": ping})
     session = aiohttp.ClientSession()
     client = SyncthingClient(url, KEY, session=session)
     assert (await client.system.ping()).ping == "pong"
@@ -338,7 +316,7 @@ async def test_10_close_ends_requests_in_flight() -> None:
 # ----------------------------------------------------------------------------- 11. the smaller ones
 
 
-async def test_11_redirect_after_a_write_is_never_followed(app_server: Callable[..., Awaitable[str]]) -> None:
+async def test_11_redirect_after_a_write_is_never_followed(serve: Callable[..., Awaitable[str]]) -> None:
     hits: list[str] = []
 
     async def see_other(request: web.Request) -> web.Response:
@@ -351,7 +329,7 @@ async def test_11_redirect_after_a_write_is_never_followed(app_server: Callable[
         hits.append(request.method)
         return web.json_response({})
 
-    url = await app_server(
+    url = await serve(
         {"/rest/system/restart": see_other, "/rest/config/options": moved, "/rest/elsewhere": elsewhere}
     )
     async with SyncthingClient(url, KEY) as c:
@@ -405,7 +383,7 @@ def _reachable(exc: BaseException) -> list[object]:
 
 
 async def test_11_caught_exceptions_hold_nothing_with_the_key(
-    app_server: Callable[..., Awaitable[str]],
+    serve: Callable[..., Awaitable[str]],
 ) -> None:
     async def broken_head(writer: asyncio.StreamWriter) -> None:
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: nope\r\n\r\n{}")
@@ -414,7 +392,7 @@ async def test_11_caught_exceptions_hold_nothing_with_the_key(
     async def error(request: web.Request) -> web.Response:
         return web.Response(status=500, text="boom")
 
-    url = await app_server({"/rest/system/ping": error})
+    url = await serve({"/rest/system/ping": error})
     caught: list[BaseException] = []
     async with raw_server(broken_head) as raw_url:
         for base in (url, raw_url, "http://127.0.0.1:9"):

@@ -13,7 +13,7 @@ import threading
 import time
 import traceback
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,28 +39,6 @@ NEW_KEY = "An0therS3cret-key-b81d"
 SECRETS = (KEY, NEW_KEY)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@pytest.fixture
-async def serve() -> AsyncIterator[Callable[..., Awaitable[str]]]:
-    """Start aiohttp apps on 127.0.0.1; returns their base URLs."""
-    runners: list[web.AppRunner] = []
-
-    async def start(routes: dict[str, Handler]) -> str:
-        app = web.Application()
-        for path, handler in routes.items():
-            app.router.add_route("*", path, handler)
-        runner = web.AppRunner(app, shutdown_timeout=0.1)
-        await runner.setup()
-        runners.append(runner)
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        return f"http://127.0.0.1:{port}"
-
-    yield start
-    for runner in runners:
-        await runner.cleanup()
 
 
 def _texts_of(err: BaseException) -> list[str]:
