@@ -51,6 +51,13 @@ def one_error_line(res: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
+def ctrl_c_works() -> None:
+    """``preexec_fn`` for a child that a test stops with SIGINT: a suite started as a background
+    job (``cmd &``) runs with SIGINT ignored, which children inherit, and Python then installs no
+    KeyboardInterrupt handler; the child gets the default disposition back."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Follower:
     """A long-running CLI process whose stdout/stderr lines are collected by reader threads."""
 
@@ -61,6 +68,7 @@ class Follower:
             stderr=subprocess.PIPE,
             text=True,
             env=clean_env(env),
+            preexec_fn=ctrl_c_works,
         )
         self.lines: list[str] = []
         self.errors: list[str] = []

@@ -18,6 +18,7 @@ import aiohttp
 import anyio
 import pytest
 
+from tests.cli_support import ctrl_c_works
 from tests.events_support import library_tasks
 from tests.harness import DaemonPair, SyncthingDaemon, write_files
 
@@ -166,6 +167,7 @@ async def test_fleet_monitor_and_chat_bot(daemon_pair: DaemonPair, tmp_path: Pat
         env=_env(SYNCTHING_API_KEY=a.api_key),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        preexec_fn=ctrl_c_works,  # it is stopped with SIGINT below
     )
     seen: list[str] = []
     try:
