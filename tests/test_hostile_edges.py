@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
+import anyio
 import pytest
 from aiohttp import web
 
@@ -101,8 +102,11 @@ async def test_1_dot_ids_never_reach_syncthing_and_config_survives(fresh_daemon:
 
 @contextlib.asynccontextmanager
 async def unix_to_tcp(sock: Path, port: int) -> AsyncIterator[list[int]]:
-    """Forward a unix socket to 127.0.0.1:port; yields a one-item list counting connections."""
+    """Forward a unix socket to 127.0.0.1:port; yields a one-item list counting connections.
+    Every socket it opened is closed (and awaited) on exit."""
     count = [0]
+    writers: list[asyncio.StreamWriter] = []
+    handlers: set[asyncio.Task[None]] = set()
 
     async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -116,7 +120,12 @@ async def unix_to_tcp(sock: Path, port: int) -> AsyncIterator[list[int]]:
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         count[0] += 1
+        task = asyncio.current_task()
+        assert task is not None
+        handlers.add(task)
+        writers.append(writer)
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", port)
+        writers.append(up_writer)
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
 
     server = await asyncio.start_unix_server(handle, str(sock))
@@ -125,6 +134,11 @@ async def unix_to_tcp(sock: Path, port: int) -> AsyncIterator[list[int]]:
     finally:
         server.close()
         await server.wait_closed()
+        for writer in writers:
+            writer.close()
+        with anyio.fail_after(5):
+            await asyncio.gather(*handlers, return_exceptions=True)
+            await asyncio.gather(*(w.wait_closed() for w in writers), return_exceptions=True)
 
 
 @pytest.mark.daemon
